@@ -1,0 +1,40 @@
+package io.bitnet4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A 2-D weight tensor of {@code outFeatures} rows, each {@code inFeatures} long (GGUF shape [ne0=in, ne1=out]),
+ * viewed in place over the file mapping. Every type pairs a fast kernel with a plain scalar reference.
+ *
+ * <p>Products follow the reference engines' arithmetic: the input is first converted to
+ * {@link #activationFormat()} (see {@link Activations}), then each row's dot product is taken in that format.
+ */
+public interface WeightMatrix {
+    String name();
+
+    GgmlType type();
+
+    int inFeatures();
+
+    int outFeatures();
+
+    ActivationFormat activationFormat();
+
+    /**
+     * For every prepared activation row t in [0, x.rows()) and weight row r in [rowFrom, rowTo):
+     * {@code out[t * outStride + r] = dot(weight row r, activation row t)}.
+     * Thread-safe for disjoint row ranges: callers split rows among threads.
+     */
+    void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo);
+
+    /** Weight row {@code row} as floats (scales applied): the reference dequantizer; also used for embedding lookup. */
+    void dequantizeRow(int row, float[] dst, int dstOffset);
+
+    /** The raw bytes, a slice of the file mapping. */
+    MemorySegment data();
+
+    /** A view of a 2-D (or 1-D, one row) tensor of a supported type; a clear error for any other type. */
+    static WeightMatrix of(String name, GgmlType type, long[] shape, MemorySegment data) {
+        return WeightMatrices.create(name, type, shape, data);
+    }
+}
