@@ -1,0 +1,292 @@
+package io.bitnet4j.model;
+
+import io.bitnet4j.tensor.ActivationFormat;
+import io.bitnet4j.tensor.Activations;
+import io.bitnet4j.tensor.WeightMatrix;
+
+/**
+ * The transformer forward pass over a batch of up to {@code maxBatch} tokens, with buffers allocated once.
+ * One layer, as in the reference engines:
+ * <pre>
+ *   h = rms(x)·attn_norm;  q,k,v = Wq·h, Wk·h, Wv·h;  RoPE(q, k);  a = attention(q, K, V)
+ *   [a = rms(a)·attn_sub_norm];  x += Wo·a
+ *   h = rms(x)·ffn_norm;  f = act(Wgate·h) * (Wup·h)    act = relu² (bitnet-b1.58) or silu
+ *   [f = rms(f)·ffn_sub_norm];  x += Wdown·f
+ * </pre>
+ * then {@code logits = output · (rms(x)·output_norm)}. Every {@code W·h} first converts h to the weight's activation
+ * format (per-token int8 for I2_S, Q8_K blocks for TQ/Q6_K, F16 for an F16 head). Not thread-safe: one per session.
+ */
+public final class ForwardPass {
+    /** Which buffer feeds a matmul; each has its own prepared-activation slots, one per format. */
+    private enum Input { HIDDEN, ATTENTION, FFN }
+
+    private final ModelConfig c;
+    private final ModelWeights w;
+    private final WorkerPool pool;
+    private final int maxBatch;
+    private final Rope rope;
+
+    private final float[] x;
+    private final float[] xb;
+    private final float[] q;
+    private final float[] k;
+    private final float[] v;
+    private final float[] att;
+    private final float[] gate;
+    private final float[] up;
+    private final float[] delta;
+    private final float[] logits;
+    private final float[] cos;
+    private final float[] sin;
+    private final float[][] scores;
+    private final float[][] qHalf;
+    private final Activations[][] prepared = new Activations[Input.values().length][ActivationFormat.values().length];
+    private final MatMulTask matMul = new MatMulTask();
+    private final AttentionTask attention = new AttentionTask();
+
+    public ForwardPass(ModelConfig c, ModelWeights w, WorkerPool pool, int maxBatch, int maxContext) {
+        this.c = c;
+        this.w = w;
+        this.pool = pool;
+        this.maxBatch = maxBatch;
+        this.rope = new Rope(c.architecture().ropeStyle, c.headDim(), c.ropeDims(), c.ropeFreqBase());
+        x = new float[maxBatch * c.dim()];
+        xb = new float[maxBatch * c.dim()];
+        q = new float[maxBatch * c.qDim()];
+        k = new float[maxBatch * c.kvDim()];
+        v = new float[maxBatch * c.kvDim()];
+        att = new float[maxBatch * c.qDim()];
+        gate = new float[maxBatch * c.ffDim()];
+        up = new float[maxBatch * c.ffDim()];
+        delta = new float[maxBatch * c.dim()];
+        logits = new float[c.vocabSize()];
+        cos = new float[c.ropeDims() / 2];
+        sin = new float[c.ropeDims() / 2];
+        scores = new float[pool.threads()][maxContext];
+        qHalf = new float[pool.threads()][c.headDim()];
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /**
+     * Evaluates {@code n} tokens at positions {@code cache.length() ..}, appends their keys and values to the cache,
+     * and returns the logits of the last one (a buffer reused by the next call).
+     */
+    public float[] forward(KvCache cache, int[] tokens, int off, int n) {
+        int start = cache.length();
+        if (n < 1 || n > maxBatch) {
+            throw new IllegalArgumentException("batch of " + n + " tokens (1.." + maxBatch + " allowed)");
+        }
+        if (start + n > cache.capacity()) {
+            throw new IllegalStateException("context full: " + (start + n) + " positions needed, " + cache.capacity()
+                    + " available");
+        }
+        int dim = c.dim();
+        for (int t = 0; t < n; t++) {
+            int token = tokens[off + t];
+            if (token < 0 || token >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + token + " outside the vocabulary (0.." + (c.vocabSize() - 1) + ")");
+            }
+            w.tokenEmbedding().dequantizeRow(token, x, t * dim);
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            layer(l, w.layers()[l], cache, start, n);
+        }
+        cache.setLength(start + n);
+        int last = (n - 1) * dim;
+        RmsNorm.apply(x, last, w.outputNorm(), c.rmsEps(), xb, 0, dim);
+        run(Input.HIDDEN, xb, 1, w.output(), logits, null, null, null, null);
+        return logits;
+    }
+
+    private void layer(int l, ModelWeights.Layer L, KvCache cache, int start, int n) {
+        int dim = c.dim();
+        float eps = c.rmsEps();
+        for (int t = 0; t < n; t++) {
+            RmsNorm.apply(x, t * dim, L.attnNorm(), eps, xb, t * dim, dim);
+        }
+        run(Input.HIDDEN, xb, n, L.wq(), q, L.wk(), k, L.wv(), v);
+        scale(q, n * c.qDim(), L.wqScale());
+        scale(k, n * c.kvDim(), L.wkScale());
+        scale(v, n * c.kvDim(), L.wvScale());
+
+        int kvDim = c.kvDim();
+        float[] keys = cache.keys[l];
+        float[] values = cache.values[l];
+        for (int t = 0; t < n; t++) {
+            rope.angles(start + t, cos, sin);
+            rope.rotate(q, t * c.qDim(), c.heads(), cos, sin);
+            rope.rotate(k, t * kvDim, c.kvHeads(), cos, sin);
+            int dst = (start + t) * kvDim;
+            for (int i = 0; i < kvDim; i++) {
+                keys[dst + i] = Float.float16ToFloat(Float.floatToFloat16(k[t * kvDim + i]));
+                values[dst + i] = Float.float16ToFloat(Float.floatToFloat16(v[t * kvDim + i]));
+            }
+        }
+        attention.set(keys, values, start, n);
+        pool.run(attention);
+
+        if (L.attnSubNorm() != null) {
+            for (int t = 0; t < n; t++) {
+                RmsNorm.apply(att, t * c.qDim(), L.attnSubNorm(), eps, att, t * c.qDim(), c.qDim());
+            }
+        }
+        run(Input.ATTENTION, att, n, L.wo(), delta, null, null, null, null);
+        addScaled(x, delta, n * dim, L.woScale());
+
+        for (int t = 0; t < n; t++) {
+            RmsNorm.apply(x, t * dim, L.ffnNorm(), eps, xb, t * dim, dim);
+        }
+        run(Input.HIDDEN, xb, n, L.gate(), gate, L.up(), up, null, null);
+        int ff = c.ffDim();
+        scale(gate, n * ff, L.gateScale());
+        scale(up, n * ff, L.upScale());
+        gatedActivation(n * ff);
+        if (L.ffnSubNorm() != null) {
+            for (int t = 0; t < n; t++) {
+                RmsNorm.apply(gate, t * ff, L.ffnSubNorm(), eps, gate, t * ff, ff);
+            }
+        }
+        run(Input.FFN, gate, n, L.down(), delta, null, null, null, null);
+        addScaled(x, delta, n * dim, L.downScale());
+    }
+
+    /** gate = act(gate) * up, in ggml's operation order (relu, square, multiply; or silu, multiply). */
+    private void gatedActivation(int len) {
+        if (c.architecture().ffnActivation == Architecture.FfnActivation.RELU_SQUARED) {
+            for (int i = 0; i < len; i++) {
+                float r = Math.max(gate[i], 0f);
+                gate[i] = (r * r) * up[i];
+            }
+        } else {
+            for (int i = 0; i < len; i++) {
+                float g = gate[i];
+                gate[i] = (g / (1.0f + (float) Math.exp(-g))) * up[i];
+            }
+        }
+    }
+
+    private static void scale(float[] a, int len, float s) {
+        if (s != 1f) {
+            for (int i = 0; i < len; i++) {
+                a[i] *= s;
+            }
+        }
+    }
+
+    private static void addScaled(float[] x, float[] d, int len, float s) {
+        for (int i = 0; i < len; i++) {
+            x[i] += s == 1f ? d[i] : d[i] * s;
+        }
+    }
+
+    /**
+     * Converts {@code n} rows of {@code in} to each matrix's activation format (once per distinct format), then
+     * computes up to three matmuls sharing that input in one parallel region.
+     */
+    private void run(Input input, float[] in, int n, WeightMatrix a, float[] outA, WeightMatrix b, float[] outB,
+            WeightMatrix cM, float[] outC) {
+        Activations actA = prepare(input, in, n, a);
+        Activations actB = b == null ? null : b.activationFormat() == a.activationFormat() ? actA : prepare(input, in, n, b);
+        Activations actC = cM == null ? null
+                : cM.activationFormat() == a.activationFormat() ? actA
+                : b != null && cM.activationFormat() == b.activationFormat() ? actB : prepare(input, in, n, cM);
+        matMul.set(actA, a, outA, actB, b, outB, actC, cM, outC);
+        pool.run(matMul);
+    }
+
+    /** Converts rows [0, n) of {@code in} to the activation format of {@code m}, in a buffer reused across calls. */
+    private Activations prepare(Input input, float[] in, int n, WeightMatrix m) {
+        ActivationFormat f = m.activationFormat();
+        Activations acts = prepared[input.ordinal()][f.ordinal()];
+        if (acts == null) {
+            acts = new Activations(f, m.inFeatures(), maxBatch);
+            prepared[input.ordinal()][f.ordinal()] = acts;
+        }
+        for (int t = 0; t < n; t++) {
+            acts.quantize(in, t * m.inFeatures(), t);
+        }
+        acts.setRows(n);
+        return acts;
+    }
+
+    /** Rows of up to three matrices, split among the pool's threads. */
+    private static final class MatMulTask implements WorkerPool.Slices {
+        private static final int ROW_QUANTUM = 16;
+        Activations actA;
+        Activations actB;
+        Activations actC;
+        WeightMatrix a;
+        WeightMatrix b;
+        WeightMatrix c;
+        float[] outA;
+        float[] outB;
+        float[] outC;
+
+        void set(Activations actA, WeightMatrix a, float[] outA, Activations actB, WeightMatrix b, float[] outB,
+                Activations actC, WeightMatrix c, float[] outC) {
+            this.actA = actA;
+            this.a = a;
+            this.outA = outA;
+            this.actB = actB;
+            this.b = b;
+            this.outB = outB;
+            this.actC = actC;
+            this.c = c;
+            this.outC = outC;
+        }
+
+        @Override
+        public void run(int index, int count) {
+            slice(a, actA, outA, index, count);
+            slice(b, actB, outB, index, count);
+            slice(c, actC, outC, index, count);
+        }
+
+        private static void slice(WeightMatrix m, Activations act, float[] out, int index, int count) {
+            if (m == null) {
+                return;
+            }
+            int rows = m.outFeatures();
+            int from = WorkerPool.sliceStart(rows, index, count, ROW_QUANTUM);
+            int to = WorkerPool.sliceStart(rows, index + 1, count, ROW_QUANTUM);
+            if (from < to) {
+                m.matMul(act, out, rows, from, to);
+            }
+        }
+    }
+
+    /** (token, head) pairs split among threads. */
+    private final class AttentionTask implements WorkerPool.Slices {
+        private float[] keys;
+        private float[] values;
+        private int start;
+        private int n;
+
+        void set(float[] keys, float[] values, int start, int n) {
+            this.keys = keys;
+            this.values = values;
+            this.start = start;
+            this.n = n;
+        }
+
+        @Override
+        public void run(int index, int count) {
+            int heads = c.heads();
+            int total = n * heads;
+            int from = WorkerPool.sliceStart(total, index, count, 1);
+            int to = WorkerPool.sliceStart(total, index + 1, count, 1);
+            int group = heads / c.kvHeads();
+            float scale = 1.0f / (float) Math.sqrt(c.headDim());
+            for (int i = from; i < to; i++) {
+                int t = i / heads;
+                int h = i % heads;
+                int qOff = t * c.qDim() + h * c.headDim();
+                Attention.head(q, qOff, keys, values, c.kvDim(), (h / group) * c.headDim(), c.headDim(), start + t + 1,
+                        scale, n == 1, scores[index], qHalf[index], att, qOff);
+            }
+        }
+    }
+}
