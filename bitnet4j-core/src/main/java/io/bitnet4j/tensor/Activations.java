@@ -4,17 +4,66 @@ package io.bitnet4j.tensor;
  * Reusable buffer holding up to {@code maxRows} activation rows (one per token), each {@code cols} long, converted
  * to one {@link ActivationFormat} exactly as the reference engine does before its dot products. Allocated once per
  * session and shape; {@link #quantize} allocates nothing.
+ *
+ * <p>Storage per format (row t starts at {@code t * cols} in the per-value arrays):
+ * <ul>
+ *   <li>F32, F16, BF16: {@link #values} — the floats after rounding to the format, so kernels only widen weights;
+ *   <li>I8_ROW: {@link #q}, plus one {@link #scales} (127/max) and one {@link #sums} (Σq) per row;
+ *   <li>Q8_0: {@link #q}, plus one {@link #scales} (the fp16-rounded d) per 32-value block;
+ *   <li>Q8_K: {@link #q}, plus one {@link #scales} (d) and 16 {@link #sums} (block sums) per 256-value block.
+ * </ul>
  */
 public final class Activations {
+    static final int Q8_0_BLOCK = 32;
+    static final int Q8_K_BLOCK = 256;
+    static final int Q8_K_SUMS = Q8_K_BLOCK / 16;
+
     private final ActivationFormat format;
     private final int cols;
     private final int maxRows;
     private int rows;
 
+    /** Rounded floats (F32, F16, BF16); null otherwise. */
+    final float[] values;
+    /** int8 codes (I8_ROW, Q8_0, Q8_K); null otherwise. */
+    final byte[] q;
+    /** Per row (I8_ROW) or per block (Q8_0, Q8_K) scale; null for the float formats. */
+    final float[] scales;
+    /** Per row Σq (I8_ROW) or per 16 values Σq (Q8_K); null otherwise. */
+    final int[] sums;
+
     public Activations(ActivationFormat format, int cols, int maxRows) {
+        if (cols <= 0 || maxRows <= 0) {
+            throw new IllegalArgumentException("cols " + cols + " and maxRows " + maxRows + " must be positive");
+        }
+        int block = switch (format) {
+            case Q8_0 -> Q8_0_BLOCK;
+            case Q8_K -> Q8_K_BLOCK;
+            default -> 1;
+        };
+        if (cols % block != 0) {
+            throw new IllegalArgumentException(format + " activations need a row length that is a multiple of "
+                    + block + ", got " + cols);
+        }
         this.format = format;
         this.cols = cols;
         this.maxRows = maxRows;
+        int n = Math.multiplyExact(cols, maxRows);
+        int blocks = n / block;
+        boolean isFloat = format == ActivationFormat.F32 || format == ActivationFormat.F16
+                || format == ActivationFormat.BF16;
+        this.values = isFloat ? new float[n] : null;
+        this.q = isFloat ? null : new byte[n];
+        this.scales = switch (format) {
+            case I8_ROW -> new float[maxRows];
+            case Q8_0, Q8_K -> new float[blocks];
+            default -> null;
+        };
+        this.sums = switch (format) {
+            case I8_ROW -> new int[maxRows];
+            case Q8_K -> new int[blocks * Q8_K_SUMS];
+            default -> null;
+        };
     }
 
     public ActivationFormat format() {
@@ -44,6 +93,159 @@ public final class Activations {
 
     /** Converts {@code x[xOffset .. xOffset+cols)} into row {@code row} of this buffer. */
     public void quantize(float[] x, int xOffset, int row) {
-        throw new IllegalStateException("filled in by the tensor-types work");
+        if (row < 0 || row >= maxRows) {
+            throw new IndexOutOfBoundsException("row " + row + " not in [0, " + maxRows + ")");
+        }
+        java.util.Objects.checkFromIndexSize(xOffset, cols, x.length);
+        int dst = row * cols;
+        switch (format) {
+            case F32 -> System.arraycopy(x, xOffset, values, dst, cols);
+            case F16 -> {
+                for (int i = 0; i < cols; i++) {
+                    values[dst + i] = Numerics.roundToF16(x[xOffset + i]);
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < cols; i++) {
+                    values[dst + i] = Numerics.roundToBf16(x[xOffset + i]);
+                }
+            }
+            case I8_ROW -> quantizeI8Row(x, xOffset, row);
+            case Q8_0 -> {
+                for (int b = 0; b < cols / Q8_0_BLOCK; b++) {
+                    quantizeQ8_0Block(x, xOffset + b * Q8_0_BLOCK, dst / Q8_0_BLOCK + b);
+                }
+            }
+            case Q8_K -> {
+                for (int b = 0; b < cols / Q8_K_BLOCK; b++) {
+                    quantizeQ8_KBlock(x, xOffset + b * Q8_K_BLOCK, dst / Q8_K_BLOCK + b);
+                }
+            }
+        }
+    }
+
+    /**
+     * bitnet.cpp's {@code quantize_row_i8_s}: the absmax is taken in double with a floor of 1e-5 (a double, not the
+     * nearest float), {@code s = (float)(127/max)}, and {@code q = nearest_int(x*s)} on the float product.
+     */
+    private void quantizeI8Row(float[] x, int off, int row) {
+        double max = 0.00001;
+        for (int i = 0; i < cols; i++) {
+            max = Math.max(max, Math.abs((double) x[off + i]));
+        }
+        float s = (float) (127.0 / max);
+        int sum = 0;
+        int dst = row * cols;
+        for (int i = 0; i < cols; i++) {
+            int v = Math.clamp(Numerics.nearestInt(x[off + i] * s), -128, 127);
+            sum += v;
+            q[dst + i] = (byte) v;
+        }
+        scales[row] = s;
+        sums[row] = sum;
+    }
+
+    /**
+     * llama.cpp's x86 {@code quantize_row_q8_0} (the SIMD path every x86 build runs, which differs from the portable
+     * reference): {@code d = amax/127} stored as fp16, the multiplier is {@code 127/amax} (not 1/d), and the
+     * product is rounded to nearest even.
+     */
+    private void quantizeQ8_0Block(float[] x, int off, int block) {
+        float amax = 0;
+        for (int i = 0; i < Q8_0_BLOCK; i++) {
+            amax = Math.max(amax, Math.abs(x[off + i]));
+        }
+        float id = amax != 0 ? 127f / amax : 0f;
+        int dst = block * Q8_0_BLOCK;
+        for (int i = 0; i < Q8_0_BLOCK; i++) {
+            q[dst + i] = (byte) Math.clamp(Numerics.nearestInt(x[off + i] * id), -128, 127);
+        }
+        scales[block] = Numerics.roundToF16(amax / 127f);
+    }
+
+    /**
+     * llama.cpp's {@code quantize_row_q8_K_ref} (also what its x86 builds run): the first element of largest |x|
+     * maps to -127 ({@code iscale = -127/max}), {@code q = min(127, nearest_int(iscale*x))}, {@code d = 1/iscale},
+     * and every 16 codes keep their sum. An all-zero block gets d = 0 and zero codes.
+     */
+    private void quantizeQ8_KBlock(float[] x, int off, int block) {
+        float amax = 0;
+        float max = 0;
+        for (int i = 0; i < Q8_K_BLOCK; i++) {
+            float ax = Math.abs(x[off + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[off + i];
+            }
+        }
+        int dst = block * Q8_K_BLOCK;
+        int sumBase = block * Q8_K_SUMS;
+        if (amax == 0) {
+            java.util.Arrays.fill(q, dst, dst + Q8_K_BLOCK, (byte) 0);
+            java.util.Arrays.fill(sums, sumBase, sumBase + Q8_K_SUMS, 0);
+            scales[block] = 0;
+            return;
+        }
+        float iscale = -127f / max;
+        for (int j = 0; j < Q8_K_SUMS; j++) {
+            int sum = 0;
+            for (int i = 16 * j; i < 16 * j + 16; i++) {
+                int v = Math.min(127, Numerics.nearestInt(iscale * x[off + i]));
+                q[dst + i] = (byte) v;
+                sum += v;
+            }
+            sums[sumBase + j] = sum;
+        }
+        scales[block] = 1 / iscale;
+    }
+
+    /** Row {@code row}'s I8_ROW scale (127/max). */
+    public float rowScale(int row) {
+        requireFormat(ActivationFormat.I8_ROW);
+        return scales[row];
+    }
+
+    /** Row {@code row}'s I8_ROW code sum. */
+    public int rowSum(int row) {
+        requireFormat(ActivationFormat.I8_ROW);
+        return sums[row];
+    }
+
+    /** The int8 code of value {@code col} of row {@code row} (I8_ROW, Q8_0, Q8_K). */
+    public int code(int row, int col) {
+        if (q == null) {
+            throw new IllegalStateException(format + " activations have no int8 codes");
+        }
+        return q[row * cols + col];
+    }
+
+    /** The scale of the block holding value {@code col} of row {@code row} (Q8_0, Q8_K). */
+    public float blockScale(int row, int col) {
+        int block = switch (format) {
+            case Q8_0 -> Q8_0_BLOCK;
+            case Q8_K -> Q8_K_BLOCK;
+            default -> throw new IllegalStateException(format + " activations have no block scales");
+        };
+        return scales[(row * cols + col) / block];
+    }
+
+    /** Q8_K: the sum of the 16 codes starting at value {@code 16*(col/16)} of row {@code row}. */
+    public int blockSum16(int row, int col) {
+        requireFormat(ActivationFormat.Q8_K);
+        return sums[(row * cols + col) / 16];
+    }
+
+    /** The rounded float of value {@code col} of row {@code row} (F32, F16, BF16). */
+    public float value(int row, int col) {
+        if (values == null) {
+            throw new IllegalStateException(format + " activations hold codes, not floats");
+        }
+        return values[row * cols + col];
+    }
+
+    private void requireFormat(ActivationFormat f) {
+        if (format != f) {
+            throw new IllegalStateException("this accessor is for " + f + " activations, these are " + format);
+        }
     }
 }

@@ -1,0 +1,58 @@
+package io.bitnet4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The scalar rounding and conversion rules of the reference engines (ggml, bitnet.cpp), spelled out once so that
+ * every encoder, activation format and reference kernel rounds the same way.
+ */
+final class Numerics {
+    private Numerics() {}
+
+    static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * ggml's {@code nearest_int}: adds 1.5*2^23 in float so the FPU rounds to an integer, ties to even. For the
+     * magnitudes it is defined on (below 2^22) that is exactly {@link Math#rint}.
+     */
+    static int nearestInt(float x) {
+        return (int) Math.rint(x);
+    }
+
+    /** C's {@code roundf}/{@code lroundf}: ties away from zero (Math.round would send -2.5 to -2). */
+    static int roundHalfAway(float x) {
+        // in double, |x| + 0.5 is exact, so floor gives the right answer even just below a tie
+        double r = Math.floor(Math.abs((double) x) + 0.5);
+        return (int) (x < 0 ? -r : r);
+    }
+
+    /** The value {@code x} takes once stored as IEEE half (round to nearest even, as F16C and ggml do). */
+    static float roundToF16(float x) {
+        return Float.float16ToFloat(Float.floatToFloat16(x));
+    }
+
+    /** ggml's fp32 to bf16: round to nearest even on the top 16 bits; NaN stays a quiet NaN. */
+    static short toBf16Bits(float x) {
+        int u = Float.floatToRawIntBits(x);
+        if ((u & 0x7fffffff) > 0x7f800000) {
+            return (short) ((u >>> 16) | 64);
+        }
+        return (short) ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16);
+    }
+
+    static float bf16ToFloat(short bits) {
+        return Float.intBitsToFloat((bits & 0xffff) << 16);
+    }
+
+    static float roundToBf16(float x) {
+        return bf16ToFloat(toBf16Bits(x));
+    }
+
+    /** fp16 stored little-endian at {@code offset}, as a float. */
+    static float f16At(MemorySegment seg, long offset) {
+        return Float.float16ToFloat(seg.get(LE_SHORT, offset));
+    }
+}

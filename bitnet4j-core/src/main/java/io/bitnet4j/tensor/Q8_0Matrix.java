@@ -1,0 +1,65 @@
+package io.bitnet4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Q8_0 weights (ggml type 8): blocks of 32 values, an fp16 scale d then 32 int8 codes (34 bytes); value = d*q.
+ * The product pairs them with Q8_0 activations as ggml does: per block an exact int dot, times (d_w*d_x) in float.
+ */
+final class Q8_0Matrix extends BaseMatrix {
+    static final int BLOCK = 32;
+    static final int BLOCK_BYTES = 34;
+
+    Q8_0Matrix(String name, int in, int out, MemorySegment data) {
+        super(name, in, out, data);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q8_0;
+    }
+
+    @Override
+    public ActivationFormat activationFormat() {
+        return ActivationFormat.Q8_0;
+    }
+
+    private long blockOffset(int row, int block) {
+        return ((long) row * (in / BLOCK) + block) * BLOCK_BYTES;
+    }
+
+    @Override
+    public void dequantizeRow(int row, float[] dst, int dstOffset) {
+        checkRow(row, dst, dstOffset);
+        for (int b = 0; b < in / BLOCK; b++) {
+            long base = blockOffset(row, b);
+            float d = Numerics.f16At(data, base);
+            for (int i = 0; i < BLOCK; i++) {
+                dst[dstOffset + b * BLOCK + i] = data.get(ValueLayout.JAVA_BYTE, base + 2 + i) * d;
+            }
+        }
+    }
+
+    /** ggml_vec_dot_q8_0_q8_0 (portable version): {@code sumf += sumi * (d_w * d_x)} block after block. */
+    @Override
+    float dotReference(int row, Activations x, int t) {
+        float sum = 0;
+        int xBlock0 = t * (in / BLOCK);
+        for (int b = 0; b < in / BLOCK; b++) {
+            long base = blockOffset(row, b);
+            int xo = (xBlock0 + b) * BLOCK;
+            int sumi = 0;
+            for (int i = 0; i < BLOCK; i++) {
+                sumi += data.get(ValueLayout.JAVA_BYTE, base + 2 + i) * x.q[xo + i];
+            }
+            sum += sumi * (Numerics.f16At(data, base) * x.scales[xBlock0 + b]);
+        }
+        return sum;
+    }
+
+    @Override
+    public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
+        matMulReference(x, out, outStride, rowFrom, rowTo);
+    }
+}

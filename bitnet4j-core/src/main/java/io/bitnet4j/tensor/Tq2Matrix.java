@@ -1,0 +1,73 @@
+package io.bitnet4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * llama.cpp's TQ2_0 ternary weights (ggml type 35): 256-value blocks of 66 bytes, {@code qs[64]} then fp16 d.
+ * Value {@code e = 128g + 32n + m} is stored as trit+1 in bits {@code 2n..2n+1} of {@code qs[32g + m]};
+ * value = (code - 1) * d. Paired with Q8_K activations.
+ */
+final class Tq2Matrix extends BaseMatrix {
+    static final int BLOCK = 256;
+    static final int BLOCK_BYTES = 66;
+    static final int D = 64;
+
+    Tq2Matrix(String name, int in, int out, MemorySegment data) {
+        super(name, in, out, data);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.TQ2_0;
+    }
+
+    @Override
+    public ActivationFormat activationFormat() {
+        return ActivationFormat.Q8_K;
+    }
+
+    private long blockOffset(int row, int block) {
+        return ((long) row * (in / BLOCK) + block) * BLOCK_BYTES;
+    }
+
+    /** The stored code (trit+1) of value {@code e} of the block at {@code base}. */
+    static int code(MemorySegment seg, long base, int e) {
+        int b = seg.get(ValueLayout.JAVA_BYTE, base + 32 * (e >> 7) + (e & 31));
+        return (b >> (2 * ((e >> 5) & 3))) & 3;
+    }
+
+    @Override
+    public void dequantizeRow(int row, float[] dst, int dstOffset) {
+        checkRow(row, dst, dstOffset);
+        for (int b = 0; b < in / BLOCK; b++) {
+            long base = blockOffset(row, b);
+            float d = Numerics.f16At(data, base + D);
+            for (int e = 0; e < BLOCK; e++) {
+                dst[dstOffset + b * BLOCK + e] = (float) (code(data, base, e) - 1) * d;
+            }
+        }
+    }
+
+    /** ggml_vec_dot_tq2_0_q8_K, portable version: {@code sumf += (float)sumi * (d_x*d_w)} block after block. */
+    @Override
+    float dotReference(int row, Activations x, int t) {
+        int xBlock0 = t * (in / BLOCK);
+        float sum = 0;
+        for (int b = 0; b < in / BLOCK; b++) {
+            long base = blockOffset(row, b);
+            int xo = (xBlock0 + b) * BLOCK;
+            int sumi = 0;
+            for (int e = 0; e < BLOCK; e++) {
+                sumi += x.q[xo + e] * (code(data, base, e) - 1);
+            }
+            sum += (float) sumi * (x.scales[xBlock0 + b] * Numerics.f16At(data, base + D));
+        }
+        return sum;
+    }
+
+    @Override
+    public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
+        matMulReference(x, out, outStride, rowFrom, rowTo);
+    }
+}
