@@ -1,0 +1,145 @@
+package io.bitnet4j.generate;
+
+import io.bitnet4j.chat.ChatMessage;
+import io.bitnet4j.chat.ChatTemplate;
+import io.bitnet4j.model.ForwardPass;
+import io.bitnet4j.model.Model;
+import io.bitnet4j.model.ModelConfig;
+import io.bitnet4j.model.WorkerPool;
+import io.bitnet4j.tokenizer.Tokenizer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The library's entry point: a model file loaded once (weights stay memory-mapped), with its tokenizer, chat template
+ * and a pool of compute threads. Open any number of independent {@link Session}s on it.
+ *
+ * <pre>{@code
+ * try (BitNetModel model = BitNetModel.load(Path.of("ggml-model-i2_s.gguf"))) {
+ *     Session s = model.newSession();
+ *     s.generate("The capital of France is", GenerationParams.greedy(32), (id, text) -> System.out.print(text));
+ * }
+ * }</pre>
+ */
+public final class BitNetModel implements AutoCloseable {
+    /** Context size used when none is asked for and the model's own is larger: keeps the KV cache modest. */
+    public static final int DEFAULT_CONTEXT_CAP = 4096;
+    /** Prompt tokens evaluated per forward pass. */
+    public static final int DEFAULT_BATCH = 128;
+
+    private final Model model;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+    private final WorkerPool pool;
+    private final ReentrantLock computeLock = new ReentrantLock();
+    private final long loadNanos;
+
+    private BitNetModel(Model model, Tokenizer tokenizer, ChatTemplate chatTemplate, WorkerPool pool, long loadNanos) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.pool = pool;
+        this.loadNanos = loadNanos;
+    }
+
+    /** Loads a GGUF model with one compute thread per available processor. */
+    public static BitNetModel load(Path path) {
+        return load(path, Runtime.getRuntime().availableProcessors());
+    }
+
+    public static BitNetModel load(Path path, int threads) {
+        long t0 = System.nanoTime();
+        Model m = Model.load(path);
+        try {
+            Tokenizer tok = Tokenizer.fromGguf(m.file().metadata());
+            ChatTemplate tmpl = ChatTemplate.detect(
+                    m.file().metadata().findString("tokenizer.chat_template").orElse(null),
+                    m.config().archName(), text -> tok.tokenId(text).isPresent());
+            WorkerPool pool = new WorkerPool(threads);
+            return new BitNetModel(m, tok, tmpl, pool, System.nanoTime() - t0);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    public ModelConfig config() {
+        return model.config();
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ChatTemplate chatTemplate() {
+        return chatTemplate;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public int threads() {
+        return pool.threads();
+    }
+
+    /** Time {@link #load} took (mapping, metadata, tokenizer). */
+    public long loadNanos() {
+        return loadNanos;
+    }
+
+    /** The model's context length, capped at {@link #DEFAULT_CONTEXT_CAP}. */
+    public int defaultContextSize() {
+        return Math.min(model.config().contextLength(), DEFAULT_CONTEXT_CAP);
+    }
+
+    public Session newSession() {
+        return newSession(defaultContextSize());
+    }
+
+    public Session newSession(int contextSize) {
+        return newSession(contextSize, DEFAULT_BATCH);
+    }
+
+    public Session newSession(int contextSize, int batchSize) {
+        if (contextSize < 1) {
+            throw new IllegalArgumentException("context size must be positive, got " + contextSize);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        }
+        return new Session(this, contextSize, Math.min(batchSize, contextSize));
+    }
+
+    /** Tokenizes text the way a prompt is: BOS as the model's metadata says, special tokens recognised. */
+    public int[] encode(String text) {
+        return tokenizer.encode(text, tokenizer.addBosByDefault(), true);
+    }
+
+    /** The chat prompt for these messages, ending with the assistant's turn header. */
+    public String chatPrompt(List<ChatMessage> messages) {
+        return chatTemplate.render(messages, true);
+    }
+
+    ForwardPass newForwardPass(int batchSize, int contextSize) {
+        return model.newForwardPass(pool, batchSize, contextSize);
+    }
+
+    /** Runs one forward pass on the shared threads; sessions take turns. */
+    <T> T compute(Supplier<T> work) {
+        computeLock.lock();
+        try {
+            return work.get();
+        } finally {
+            computeLock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        model.close();
+    }
+}

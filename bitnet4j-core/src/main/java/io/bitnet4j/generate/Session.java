@@ -1,0 +1,139 @@
+package io.bitnet4j.generate;
+
+import io.bitnet4j.model.ForwardPass;
+import io.bitnet4j.model.KvCache;
+import java.util.Arrays;
+import java.util.concurrent.CancellationException;
+
+/**
+ * One conversation with a model: its own KV cache and the token ids it holds. A new prompt that starts with tokens
+ * already in the cache (the earlier turns of a chat) only evaluates what is new. Sessions of one model are
+ * independent; their forward passes take turns on the model's threads. Not thread-safe, except {@link #cancel()}.
+ */
+public final class Session {
+    private final BitNetModel model;
+    private final KvCache cache;
+    private final ForwardPass forward;
+    private final int[] tokens;
+    private int lastPrefillEvaluated;
+    private volatile boolean cancelled;
+
+    Session(BitNetModel model, int contextSize, int batchSize) {
+        this.model = model;
+        this.cache = new KvCache(model.config(), contextSize);
+        this.forward = model.newForwardPass(batchSize, contextSize);
+        this.tokens = new int[contextSize];
+    }
+
+    public BitNetModel model() {
+        return model;
+    }
+
+    public int contextSize() {
+        return cache.capacity();
+    }
+
+    /** Number of positions in use. */
+    public int length() {
+        return cache.length();
+    }
+
+    /** The token ids the cache holds, in order. */
+    public int[] tokens() {
+        return Arrays.copyOf(tokens, cache.length());
+    }
+
+    /** Forgets everything: the next prompt is evaluated from scratch. */
+    public void reset() {
+        cache.truncate(0);
+    }
+
+    /**
+     * Makes the cache hold exactly {@code ids}: keeps the longest prefix it already holds, evaluates the rest in
+     * batches, and returns the logits of the last id (a buffer reused by the next call).
+     */
+    public float[] prefill(int[] ids) {
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty: at least one token is needed");
+        }
+        if (ids.length > contextSize()) {
+            throw new IllegalArgumentException("the prompt has " + ids.length + " tokens, more than the context size "
+                    + contextSize() + " (raise the context size, e.g. -c " + ids.length * 2 + ")");
+        }
+        int common = 0;
+        int held = cache.length();
+        while (common < held && common < ids.length && tokens[common] == ids[common]) {
+            common++;
+        }
+        if (common == ids.length) {
+            common--; // the last token is evaluated again for its logits
+        }
+        cache.truncate(common);
+        lastPrefillEvaluated = 0;
+        float[] logits = null;
+        for (int off = common; off < ids.length; off += forward.maxBatch()) {
+            if (cancelled) {
+                throw new CancellationException("cancelled during prompt evaluation");
+            }
+            int n = Math.min(forward.maxBatch(), ids.length - off);
+            logits = evaluate(ids, off, n);
+            lastPrefillEvaluated += n;
+        }
+        return logits;
+    }
+
+    /** Evaluates one more token and returns the logits after it. */
+    public float[] append(int id) {
+        if (cache.length() >= contextSize()) {
+            throw new IllegalStateException("the context is full (" + contextSize() + " tokens)");
+        }
+        return evaluate(new int[] {id}, 0, 1);
+    }
+
+    private float[] evaluate(int[] ids, int off, int n) {
+        int start = cache.length();
+        float[] logits = model.compute(() -> forward.forward(cache, ids, off, n));
+        System.arraycopy(ids, off, tokens, start, n);
+        return logits;
+    }
+
+    /** Tokens evaluated by the last {@link #prefill} (the rest came from the cache). */
+    int lastPrefillEvaluated() {
+        return lastPrefillEvaluated;
+    }
+
+    /** Starts a generation after {@code promptIds}; pull tokens from the returned iterator. */
+    public Generation start(int[] promptIds, GenerationParams params) {
+        return new Generation(this, promptIds, params);
+    }
+
+    /** Generates to the end, handing each token to {@code listener} as it comes. */
+    public GenerationResult generate(int[] promptIds, GenerationParams params, TokenListener listener) {
+        Generation g = start(promptIds, params);
+        while (g.hasNext()) {
+            GeneratedToken t = g.next();
+            if (listener != null) {
+                listener.onToken(t.id(), t.text());
+            }
+        }
+        return g.result();
+    }
+
+    /** Tokenizes {@code prompt} as the model's tokenizer prescribes (BOS per metadata, special tokens parsed), then generates. */
+    public GenerationResult generate(String prompt, GenerationParams params, TokenListener listener) {
+        return generate(model.encode(prompt), params, listener);
+    }
+
+    /** Asks the running generation (from any thread) to stop after the current step. */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    boolean isCancelled() {
+        return cancelled;
+    }
+
+    void clearCancel() {
+        cancelled = false;
+    }
+}
