@@ -49,7 +49,7 @@ final class SamplingOptions {
 
     SamplerParams samplerParams() {
         SamplerParams d = DEFAULTS;
-        long s = seed < 0 ? System.nanoTime() : seed;
+        long s = seed < 0 ? SamplerParams.RANDOM_SEED : seed;
         return new SamplerParams(
                 temperature != null ? temperature : d.temperature(),
                 topK != null ? topK : d.topK(),

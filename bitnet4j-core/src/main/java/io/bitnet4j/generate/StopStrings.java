@@ -40,7 +40,7 @@ final class StopStrings {
         int hold = 0;
         for (String s : stops) {
             for (int k = Math.min(s.length() - 1, pending.length()); k > hold; k--) {
-                if (pending.regionMatches(pending.length() - k, s, 0, k)) {
+                if (endsWith(s, k)) {
                     hold = k;
                     break;
                 }
@@ -49,6 +49,17 @@ final class StopStrings {
         String out = pending.substring(0, pending.length() - hold);
         pending.delete(0, pending.length() - hold);
         return out;
+    }
+
+    /** Whether the pending text ends with the first {@code k} chars of {@code s}. */
+    private boolean endsWith(String s, int k) {
+        int off = pending.length() - k;
+        for (int i = 0; i < k; i++) {
+            if (pending.charAt(off + i) != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     boolean matched() {
