@@ -6,7 +6,12 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code bitnet4j} command. */
 @Command(name = "bitnet4j", mixinStandardHelpOptions = true, version = "bitnet4j 0.1.0-SNAPSHOT",
         description = "Lossless inference of 1.58-bit (ternary) LLMs in pure Java.",
-        subcommands = {RunCommand.class, ChatCommand.class, InfoCommand.class})
+        subcommands = {
+                RunCommand.class,
+                ChatCommand.class,
+                SynthCommand.class,
+                InfoCommand.class,
+        })
 public final class Main {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
