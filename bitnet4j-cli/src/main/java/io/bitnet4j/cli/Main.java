@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code bitnet4j} command. */
 @Command(name = "bitnet4j", mixinStandardHelpOptions = true, version = "bitnet4j 0.1.0-SNAPSHOT",
         description = "Lossless inference of 1.58-bit (ternary) LLMs in pure Java.",
-        subcommands = {InfoCommand.class})
+        subcommands = {InfoCommand.class, TokenizeCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
