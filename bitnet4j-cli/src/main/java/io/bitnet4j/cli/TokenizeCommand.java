@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code bitnet4j tokenize -m model.gguf "text"}: the token ids a model's vocabulary gives a text. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = {"Tokenize text with a model's vocabulary, printing one '  id -> 'piece'' line per token "
+        description = {"Tokenize text with a model's vocabulary, printing one line per token: id -> 'piece' "
                 + "(like llama.cpp's llama-tokenize).",
             "The text comes from the argument, -p or -f; with --jsonl, from {\"text\": ...} lines on stdin."})
 final class TokenizeCommand implements Callable<Integer> {
