@@ -52,7 +52,8 @@ final class BytePairTokenizer extends VocabularyTokenizer {
                         + "' is not two tokens separated by a space");
             }
             if (leftIds[rank] >= 0 && rightIds[rank] >= 0 && mergedToken[rank] >= 0) {
-                ranks.putIfAbsent(leftIds[rank], rightIds[rank], rank); // merges of non-tokens can never apply
+                // a merge whose parts or result are not tokens has no use in a consistent vocabulary: skipped
+                ranks.putIfAbsent(leftIds[rank], rightIds[rank], rank);
             }
         }
     }
