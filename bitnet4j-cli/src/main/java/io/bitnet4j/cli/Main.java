@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 RunCommand.class,
                 ChatCommand.class,
+                TokenizeCommand.class,
                 SynthCommand.class,
                 InfoCommand.class,
         })

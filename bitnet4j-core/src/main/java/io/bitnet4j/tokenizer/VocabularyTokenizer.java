@@ -200,7 +200,7 @@ abstract sealed class VocabularyTokenizer implements Tokenizer permits BytePairT
     @Override
     public String decode(int[] ids) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int start = ids.length > 0 && ids[0] == vocab.bos() ? 1 : 0;
+        int start = ids.length > 0 && vocab.bos() >= 0 && ids[0] == vocab.bos() ? 1 : 0;
         for (int i = start; i < ids.length; i++) {
             byte[] p = piece(ids[i]);
             int skip = i == 1 && start == 1 && stripsSpaceAfterBos() && p.length > 0 && p[0] == ' ' ? 1 : 0;

@@ -39,7 +39,7 @@ class TokenizerSpeedTest {
             double ms = (System.nanoTime() - start) / 1e6;
             System.out.printf("tokenize 100 KB word: %d tokens in %.1f ms%n", ids.length, ms);
             assertEquals(word, t.decode(ids).strip());
-            assertTrue(ms < 2_000, ms + " ms");
+            assertTrue(ms < 5_000, ms + " ms"); // a quadratic merge would take minutes
         }
     }
 
