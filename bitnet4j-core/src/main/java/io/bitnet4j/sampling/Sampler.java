@@ -218,6 +218,7 @@ public final class Sampler {
      * Top-p over the whole vocabulary (top-k off). The probabilities are over all tokens, but only a best-first
      * prefix is needed. A histogram of the probability mass by distance below the best logit shows which tokens can
      * be in that prefix; only those are sorted. (llama.cpp sorts the best 256, then everything if they fall short.)
+     * The result may extend past min-p's cut, which {@link #minPOfSelected} applies next.
      */
     private int topPOfAll() {
         float max = Float.NEGATIVE_INFINITY;
@@ -238,7 +239,12 @@ public final class Sampler {
         while (lastBucket < MASS_BUCKETS - 1 && cumulativeMass + massBelowBest[lastBucket] < target) {
             cumulativeMass += massBelowBest[lastBucket++];
         }
-        lastBucket = Math.min(MASS_BUCKETS - 1, lastBucket + 1);
+        // min-p comes next and keeps only tokens within -log(min-p) of the best: none below need ranking. (Both
+        // stages cut a best-first prefix, so the chain keeps the shorter of the two.)
+        int minPBucket = params.minP() > 0
+                ? bucketBelowBest(max, max + (float) Math.log(params.minP()))
+                : MASS_BUCKETS - 1;
+        lastBucket = Math.min(minPBucket, lastBucket + 1);
         while (true) {
             int count = sortBucketsUpTo(max, lastBucket);
             float cumulative = 0;
@@ -248,10 +254,10 @@ public final class Sampler {
                     return i + 1;
                 }
             }
-            if (lastBucket == MASS_BUCKETS - 1) {
-                return count; // the whole vocabulary: p was not reached (float rounding), keep all
+            if (lastBucket == minPBucket) {
+                return count; // all that min-p can keep (or, min-p off, p not reached through float rounding)
             }
-            lastBucket = MASS_BUCKETS - 1;
+            lastBucket = minPBucket;
         }
     }
 

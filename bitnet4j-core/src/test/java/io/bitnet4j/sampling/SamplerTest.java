@@ -208,6 +208,8 @@ class SamplerTest {
             params(1f, 0, 0.9f, 0f, 1),     // top-p alone over the whole vocabulary
             params(1f, 0, 0.999f, 0f, 1),   // ... reaching far down the distribution
             params(1f, 0, 1f, 0.02f, 1),    // min-p alone
+            params(1f, 0, 0.95f, 0.05f, 1), // llama.cpp's defaults with top-k off
+            params(1f, 0, 0.5f, 0.001f, 1), // top-p cutting before min-p
             params(1f, 300, 0.98f, 0.01f, 1),
             params(1f, n, 1f, 0f, 1),       // top-k = vocabulary: everything, sorted
         };
