@@ -15,8 +15,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * tokens. They are not llama.cpp's tokens for the same seed, which uses {@code std::mt19937}.
  *
  * <p>One step allocates nothing: all buffers are sized to the vocabulary up front. Top-k is a partial selection
- * (a bounded heap), so the common case (k = 40 of 128k) is one pass over the logits rather than a sort. Not
- * thread-safe: one sampler per generation.
+ * (a bounded heap), so the common case (k = 40 of 128k) is one pass over the logits rather than a sort; top-p with
+ * top-k off sorts only the tokens that can make its cut. Not thread-safe: one sampler per generation.
  */
 public final class Sampler {
 
