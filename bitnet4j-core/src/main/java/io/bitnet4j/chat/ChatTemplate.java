@@ -25,6 +25,12 @@ public interface ChatTemplate {
      * new turn. {@code before} is rendered without a generation prompt because it is a finished conversation
      * (normally ending with the assistant's reply).
      *
+     * <p>This is llama.cpp's {@code common_chat_format_single} (common/chat.cpp) minus one rule: when the old
+     * rendering ends with a newline and a generation prompt is asked for, llama.cpp puts a {@code "\n"} before the
+     * delta, because its KV cache holds the reply as generated (up to the end-of-turn token) and so lacks the newline
+     * the template writes after it (ChatML, Falcon3). A session that caches only generated tokens must add it the same
+     * way; the BitNet and Llama-3 templates write no newline after a turn.
+     *
      * @throws IllegalArgumentException if {@code render(before, false)} is not a prefix of the full rendering, which
      *     happens when {@code after} does not extend {@code before} or the template rewrites earlier turns
      */

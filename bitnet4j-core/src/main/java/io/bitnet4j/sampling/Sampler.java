@@ -15,13 +15,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * tokens. They are not llama.cpp's tokens for the same seed, which uses {@code std::mt19937}.
  *
  * <p>One step allocates nothing: all buffers are sized to the vocabulary up front. Top-k is a partial selection
- * (a bounded heap), so the common case (k = 40 of 128k) is one pass over the logits rather than a sort. Not
- * thread-safe: one sampler per generation.
+ * (a bounded heap), so the common case (k = 40 of 128k) is one pass over the logits rather than a sort; top-p with
+ * top-k off sorts only the tokens that can make its cut. Not thread-safe: one sampler per generation.
  */
 public final class Sampler {
 
-    /** How many tokens top-p sorts first when top-k is off; it sorts more only if these are not enough. */
-    private static final int TOP_P_FIRST_SELECTION = 256;
+    /** Buckets of the probability-mass histogram top-p uses when top-k is off (1/8 wide: 64 below the best). */
+    private static final int MASS_BUCKETS = 512;
 
     private final SamplerParams params;
     private final int vocabSize;
@@ -34,6 +34,9 @@ public final class Sampler {
     private final int[] candidates;
     /** Unnormalized probabilities of the candidates, in candidate order, for the final draw. */
     private final float[] weights;
+    /** Top-p without top-k: probability mass by distance below the best logit, and (logit, id) sort keys. */
+    private final float[] massBelowBest = new float[MASS_BUCKETS];
+    private final long[] sortKeys;
 
     /** The last {@code repeatLastN} accepted tokens as a ring buffer (null when penalties are off). */
     private final int[] recent;
@@ -56,6 +59,7 @@ public final class Sampler {
         this.logits = new float[vocabSize];
         this.candidates = new int[vocabSize];
         this.weights = new float[vocabSize];
+        this.sortKeys = new long[vocabSize];
         boolean penalties = params.penalizes();
         this.recent = penalties ? new int[params.repeatLastN()] : null;
         this.countInRecent = penalties ? new int[vocabSize] : null;
@@ -211,8 +215,10 @@ public final class Sampler {
     }
 
     /**
-     * Top-p over the whole vocabulary (top-k off). The probabilities are over all tokens, but only a short best-first
-     * prefix is needed: sort the best 256, and more only if their mass falls short of p (as llama.cpp does).
+     * Top-p over the whole vocabulary (top-k off). The probabilities are over all tokens, but only a best-first
+     * prefix is needed. A histogram of the probability mass by distance below the best logit shows which tokens can
+     * be in that prefix; only those are sorted. (llama.cpp sorts the best 256, then everything if they fall short.)
+     * The result may extend past min-p's cut, which {@link #minPOfSelected} applies next.
      */
     private int topPOfAll() {
         float max = Float.NEGATIVE_INFINITY;
@@ -220,24 +226,67 @@ public final class Sampler {
             max = Math.max(max, logits[id]);
         }
         float sum = 0;
+        Arrays.fill(massBelowBest, 0);
         for (int id = 0; id < vocabSize; id++) {
-            sum += (float) Math.exp(logits[id] - max);
+            float w = (float) Math.exp(logits[id] - max);
+            sum += w;
+            massBelowBest[bucketBelowBest(max, logits[id])] += w;
         }
-        int selectedCount = Math.min(TOP_P_FIRST_SELECTION, vocabSize);
+        // the bucket where the cumulative mass reaches p, plus one for float rounding in the exact walk below
+        double target = params.topP() * (double) sum;
+        double cumulativeMass = 0;
+        int lastBucket = 0;
+        while (lastBucket < MASS_BUCKETS - 1 && cumulativeMass + massBelowBest[lastBucket] < target) {
+            cumulativeMass += massBelowBest[lastBucket++];
+        }
+        // min-p comes next and keeps only tokens within -log(min-p) of the best: none below need ranking. (Both
+        // stages cut a best-first prefix, so the chain keeps the shorter of the two.)
+        int minPBucket = params.minP() > 0
+                ? bucketBelowBest(max, max + (float) Math.log(params.minP()))
+                : MASS_BUCKETS - 1;
+        lastBucket = Math.min(minPBucket, lastBucket + 1);
         while (true) {
-            selectBest(selectedCount);
+            int count = sortBucketsUpTo(max, lastBucket);
             float cumulative = 0;
-            for (int i = 0; i < selectedCount; i++) {
+            for (int i = 0; i < count; i++) {
                 cumulative += (float) Math.exp(logits[candidates[i]] - max) / sum;
                 if (cumulative >= params.topP()) {
                     return i + 1;
                 }
             }
-            if (selectedCount == vocabSize) {
-                return vocabSize;
+            if (lastBucket == minPBucket) {
+                return count; // all that min-p can keep (or, min-p off, p not reached through float rounding)
             }
-            selectedCount = (int) Math.min(vocabSize, 8L * selectedCount);
+            lastBucket = minPBucket;
         }
+    }
+
+    /** Histogram bucket of a logit: how far below the best one, in steps of 1/8 (beyond 64, the last bucket). */
+    private static int bucketBelowBest(float max, float logit) {
+        return (int) Math.min(MASS_BUCKETS - 1, (max - logit) * 8f); // NaN-free: -inf logits land in the last bucket
+    }
+
+    /**
+     * Puts the ids whose logits fall in buckets {@code 0..lastBucket} into {@code candidates}, best first (ties: lower
+     * id first), by sorting (logit, id) packed into longs.
+     *
+     * @return how many
+     */
+    private int sortBucketsUpTo(float max, int lastBucket) {
+        int count = 0;
+        for (int id = 0; id < vocabSize; id++) {
+            if (bucketBelowBest(max, logits[id]) <= lastBucket) {
+                // descending logit = ascending complement of its order-preserving int form; then ascending id
+                int bits = Float.floatToIntBits(logits[id]);
+                int ordered = bits ^ ((bits >> 31) & 0x7fffffff);
+                sortKeys[count++] = ((long) ~ordered << 32) | id;
+            }
+        }
+        Arrays.sort(sortKeys, 0, count);
+        for (int i = 0; i < count; i++) {
+            candidates[i] = (int) sortKeys[i];
+        }
+        return count;
     }
 
     /** Min-p on sorted candidates: keep those with logit >= best + log(p), i.e. probability >= p * best's. */
