@@ -1,8 +1,11 @@
 package io.bitnet4j.cli;
 
+import io.bitnet4j.chat.ChatTemplate;
+import io.bitnet4j.chat.TemplateDetection;
 import io.bitnet4j.generate.BitNetModel;
 import io.bitnet4j.generate.Session;
 import java.io.PrintWriter;
+import io.bitnet4j.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -29,6 +32,10 @@ final class ModelOptions {
             description = "With the demo model: a Hugging Face tokenizer.json to build its vocabulary from.")
     Path demoTokenizer;
 
+    @Option(names = "--chat-template", paramLabel = "NAME",
+            description = "Chat template to use instead of the model's: bitnet, llama3, falcon3 or chatml.")
+    String chatTemplate;
+
     /** Loads the model (making the demo model first when none was given), telling the user which one on {@code err}. */
     BitNetModel load(PrintWriter err) {
         if (threads < 1) {
@@ -38,7 +45,39 @@ final class ModelOptions {
         if (path == null) {
             path = DemoModel.ensure(demoTokenizer, err);
         }
-        return BitNetModel.load(path, threads);
+        if (chatTemplate != null) {
+            ChatTemplate.named(chatTemplate); // an unknown name fails before the model is loaded
+        }
+        BitNetModel m = BitNetModel.load(path, threads);
+        try {
+            chooseChatTemplate(m);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return m;
+    }
+
+    /**
+     * The named template if one was asked for; else the built-in renderer when it recognises the file's template;
+     * else the file's own Jinja template, rendered by Jinjava.
+     */
+    private void chooseChatTemplate(BitNetModel m) {
+        if (chatTemplate != null) {
+            m.useChatTemplate(ChatTemplate.named(chatTemplate));
+            return;
+        }
+        String source = m.model().file().metadata().findString("tokenizer.chat_template").orElse(null);
+        if (source == null) {
+            return;
+        }
+        Tokenizer tok = m.tokenizer();
+        TemplateDetection d = TemplateDetection.of(source, m.config().archName(), t -> tok.tokenId(t).isPresent());
+        if (d.basis() != TemplateDetection.Basis.TEMPLATE_TEXT && d.basis() != TemplateDetection.Basis.NAME) {
+            // BOS comes from tokenization, so the template must not add it again
+            String eos = tok.eosId() >= 0 ? tok.tokenText(tok.eosId()) : "";
+            m.useChatTemplate(new JinjaChatTemplate(source, "", eos));
+        }
     }
 
     Session newSession(BitNetModel m) {

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bitnet4j.gguf.GgufFile;
+import io.bitnet4j.gguf.GgufWriter;
+import io.bitnet4j.gguf.TensorInfo;
 import io.bitnet4j.synth.ModelLayout;
 import io.bitnet4j.synth.SynthModel;
 import io.bitnet4j.synth.SynthOptions;
@@ -117,6 +120,33 @@ class RunAndChatCommandTest {
     void chatEndsAtEndOfInput() {
         Result r = run("only turn\n", "chat", "-m", model.toString(), "-n", "3", "--temp", "0");
         assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void chatTemplateCanBeChosenByName() {
+        Result r = run("hi\n", "chat", "-m", model.toString(), "--chat-template", "chatml", "-n", "2", "--temp", "0");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("chat template 'chatml'"), r.err());
+        Result bad = run("hi\n", "chat", "-m", model.toString(), "--chat-template", "nope");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("nope"), bad.err());
+    }
+
+    @Test
+    void unrecognisedTemplateInTheFileIsRenderedWithJinja() throws Exception {
+        Path custom = dir.resolve("custom-template.gguf");
+        try (GgufFile f = GgufFile.open(model)) {
+            GgufWriter w = new GgufWriter().putAll(f.metadata()).putString("tokenizer.chat_template",
+                    "{% for m in messages %}<<{{ m.role }}>>{{ m.content }}{% endfor %}"
+                            + "{% if add_generation_prompt %}<<assistant>>{% endif %}");
+            for (TensorInfo t : f.tensors().values()) {
+                w.addTensor(t.name(), t.type(), t.shape(), f.tensorData(t));
+            }
+            w.write(custom);
+        }
+        Result r = run("hi\n", "chat", "-m", custom.toString(), "-n", "2", "--temp", "0");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("chat template 'jinja'"), r.err());
     }
 
     @Test

@@ -31,7 +31,7 @@ public final class BitNetModel implements AutoCloseable {
 
     private final Model model;
     private final Tokenizer tokenizer;
-    private final ChatTemplate chatTemplate;
+    private volatile ChatTemplate chatTemplate;
     private final WorkerPool pool;
     private final ReentrantLock computeLock = new ReentrantLock();
     private final long loadNanos;
@@ -75,6 +75,17 @@ public final class BitNetModel implements AutoCloseable {
 
     public ChatTemplate chatTemplate() {
         return chatTemplate;
+    }
+
+    /**
+     * Replaces the chat template found in the file (e.g. with one the user named, or a Jinja renderer of the file's
+     * own template). Affects prompts rendered from now on.
+     */
+    public void useChatTemplate(ChatTemplate template) {
+        if (template == null) {
+            throw new IllegalArgumentException("chat template must not be null");
+        }
+        this.chatTemplate = template;
     }
 
     public Model model() {
