@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 RunCommand.class,
                 ChatCommand.class,
                 TokenizeCommand.class,
+                BenchCommand.class,
                 SynthCommand.class,
                 InfoCommand.class,
         })
