@@ -33,7 +33,13 @@ public final class GgufFile implements AutoCloseable {
     public static final int DEFAULT_ALIGNMENT = 32;
     static final int MAX_DIMS = 4;
     static final int MAX_NESTING = 8;
-    static final long MAX_STRING_BYTES = 1L << 30;
+    /**
+     * Longest metadata string accepted. Real ones are at most a few MB (an embedded tokenizer.json); a larger claim
+     * in a large file would otherwise cost several times its size in heap while decoding.
+     */
+    static final long MAX_STRING_BYTES = 64L << 20;
+    /** Most elements in one metadata array: far above any vocabulary or merge list, and within Java's array size. */
+    static final long MAX_ARRAY_LENGTH = 1L << 26;
 
     private final Path path;
     private final Arena arena;
@@ -330,7 +336,8 @@ public final class GgufFile implements AutoCloseable {
         String string(String what) {
             long len = u64("length of " + what);
             if (len < 0 || len > MAX_STRING_BYTES) {
-                throw new GgufException(what + " has an absurd length " + Long.toUnsignedString(len));
+                throw new GgufException(what + " has an absurd length " + Long.toUnsignedString(len)
+                        + " (bitnet4j accepts strings of up to " + MAX_STRING_BYTES + " bytes)");
             }
             need(len, what);
             byte[] bytes = seg.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
@@ -383,6 +390,10 @@ public final class GgufFile implements AutoCloseable {
             if (n < 0 || n > remaining() / et.minBytes) {
                 throw new GgufException("metadata array '" + key + "' claims " + Long.toUnsignedString(n) + " "
                         + et + " elements, more than the " + remaining() + " bytes left in the file can hold");
+            }
+            if (n > MAX_ARRAY_LENGTH) {
+                throw new GgufException("metadata array '" + key + "' claims " + n + " elements, more than the "
+                        + MAX_ARRAY_LENGTH + " bitnet4j accepts");
             }
             int len = (int) n;
             String what = "element of array '" + key + "'";

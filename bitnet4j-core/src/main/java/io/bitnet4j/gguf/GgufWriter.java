@@ -94,12 +94,19 @@ public final class GgufWriter {
             writeTo(tmp);
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the original failure is the one worth reporting
-            }
+            deleteQuietly(tmp);
             throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            deleteQuietly(tmp); // e.g. a tensor supplier that failed or returned the wrong size
+            throw e;
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // the original failure is the one worth reporting
         }
     }
 
