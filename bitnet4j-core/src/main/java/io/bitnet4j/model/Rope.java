@@ -38,8 +38,8 @@ final class Rope {
                 int b = style == Architecture.RopeStyle.NEOX ? base + i + half : base + 2 * i + 1;
                 float x0 = v[a];
                 float x1 = v[b];
-                v[a] = x0 * cos[i] - x1 * sin[i];
-                v[b] = x0 * sin[i] + x1 * cos[i];
+                v[a] = Math.fma(x0, cos[i], -(x1 * sin[i]));
+                v[b] = Math.fma(x0, sin[i], x1 * cos[i]);
             }
         }
     }
