@@ -97,7 +97,7 @@ final class GgmlFloat {
 
     /**
      * {@code ggml_vec_soft_max_f32}: {@code p[i] = exp(p[i] - max)} with {@link #expf} over full 16-value chunks (each
-     * chunk summed with {@link #reduce16} and added to a double), libm expf for the tail; returns the double sum.
+     * chunk summed with {@link #reduce16} and added to a double), libm expf ({@link StrictMath#exp}) for the tail; returns the double sum.
      */
     static double expAndSum(float[] p, int n, float max) {
         double sum = 0;
@@ -109,7 +109,7 @@ final class GgmlFloat {
             sum += reduce16(p, i);
         }
         for (; i < n; i++) {
-            p[i] = (float) Math.exp(p[i] - max);
+            p[i] = (float) StrictMath.exp(p[i] - max);
             sum += p[i];
         }
         return sum;
@@ -125,7 +125,7 @@ final class GgmlFloat {
             x[i] = x[i] / (1f + expf(-x[i]));
         }
         for (int i = off + full; i < off + n; i++) {
-            x[i] = x[i] / (1f + (float) Math.exp(-x[i]));
+            x[i] = x[i] / (1f + (float) StrictMath.exp(-x[i]));
         }
     }
 }
