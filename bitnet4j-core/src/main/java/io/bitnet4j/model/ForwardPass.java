@@ -38,8 +38,8 @@ public final class ForwardPass {
     private final float[] logits;
     private final float[] cos;
     private final float[] sin;
-    private final float[][] scores;
-    private final float[][] qHalf;
+    private final ReferenceEngine engine;
+    private final Attention.Scratch[] attentionScratch;
     private final Activations[][] prepared = new Activations[Input.values().length][ActivationFormat.values().length];
     private final MatMulTask matMul = new MatMulTask();
     private final AttentionTask attention = new AttentionTask();
@@ -62,8 +62,11 @@ public final class ForwardPass {
         logits = new float[c.vocabSize()];
         cos = new float[c.ropeDims() / 2];
         sin = new float[c.ropeDims() / 2];
-        scores = new float[pool.threads()][maxContext];
-        qHalf = new float[pool.threads()][c.headDim()];
+        engine = ReferenceEngine.of(w);
+        attentionScratch = new Attention.Scratch[pool.threads()];
+        for (int i = 0; i < attentionScratch.length; i++) {
+            attentionScratch[i] = new Attention.Scratch(maxContext, c.headDim());
+        }
     }
 
     public int maxBatch() {
@@ -143,7 +146,7 @@ public final class ForwardPass {
         int ff = c.ffDim();
         scale(gate, n * ff, L.gateScale());
         scale(up, n * ff, L.upScale());
-        gatedActivation(n * ff);
+        gatedActivation(n);
         if (L.ffnSubNorm() != null) {
             for (int t = 0; t < n; t++) {
                 RmsNorm.apply(gate, t * ff, L.ffnSubNorm(), eps, gate, t * ff, ff);
@@ -153,17 +156,23 @@ public final class ForwardPass {
         addScaled(x, delta, n * dim, L.downScale());
     }
 
-    /** gate = act(gate) * up, in ggml's operation order (relu, square, multiply; or silu, multiply). */
-    private void gatedActivation(int len) {
+    /**
+     * gate = act(gate) * up for n rows, in ggml's operation order: relu, square, multiply; or silu (with ggml's
+     * own expf, see {@link GgmlFloat#silu}), multiply.
+     */
+    private void gatedActivation(int n) {
+        int ff = c.ffDim();
         if (c.architecture().ffnActivation == Architecture.FfnActivation.RELU_SQUARED) {
-            for (int i = 0; i < len; i++) {
+            for (int i = 0; i < n * ff; i++) {
                 float r = Math.max(gate[i], 0f);
                 gate[i] = (r * r) * up[i];
             }
         } else {
-            for (int i = 0; i < len; i++) {
-                float g = gate[i];
-                gate[i] = (g / (1.0f + (float) Math.exp(-g))) * up[i];
+            for (int t = 0; t < n; t++) {
+                GgmlFloat.silu(gate, t * ff, ff);
+            }
+            for (int i = 0; i < n * ff; i++) {
+                gate[i] *= up[i];
             }
         }
     }
@@ -284,8 +293,8 @@ public final class ForwardPass {
                 int t = i / heads;
                 int h = i % heads;
                 int qOff = t * c.qDim() + h * c.headDim();
-                Attention.head(q, qOff, keys, values, c.kvDim(), (h / group) * c.headDim(), c.headDim(), start + t + 1,
-                        scale, n == 1, scores[index], qHalf[index], att, qOff);
+                Attention.head(engine, q, qOff, keys, values, c.kvDim(), (h / group) * c.headDim(), c.headDim(),
+                        start + t + 1, scale, n > 1, attentionScratch[index], att, qOff);
             }
         }
     }

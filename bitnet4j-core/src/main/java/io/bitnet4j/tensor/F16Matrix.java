@@ -31,15 +31,35 @@ final class F16Matrix extends BaseMatrix {
         }
     }
 
+    /**
+     * ggml_vec_dot_f16 as an AVX-512 build runs it: values [0, in - in%64) go through 4 accumulators of 16 FMA lanes
+     * (value i to accumulator (i%64)/16, lane i%16), the accumulators are added lane-wise as (a0+a2)+(a1+a3), the
+     * 16 lanes are added as {@code _mm512_reduce_add_ps} does (i + i+8, then +4, +2, +1), and the remaining values
+     * are added in double, one float product at a time.
+     */
     @Override
     float dotReference(int row, Activations x, int t) {
         long base = rowOffset(row);
         int xo = t * in;
-        float sum = 0;
-        for (int i = 0; i < in; i++) {
+        int np = in - in % 64;
+        float[] acc = new float[64];
+        for (int i = 0; i < np; i++) {
+            acc[i % 64] = Math.fma(Numerics.f16At(data, base + (long) i * Short.BYTES), x.values[xo + i], acc[i % 64]);
+        }
+        float[] l = new float[16];
+        for (int j = 0; j < 16; j++) {
+            l[j] = (acc[j] + acc[32 + j]) + (acc[16 + j] + acc[48 + j]);
+        }
+        for (int half = 8; half >= 1; half /= 2) {
+            for (int j = 0; j < half; j++) {
+                l[j] += l[j + half];
+            }
+        }
+        double sum = l[0];
+        for (int i = np; i < in; i++) {
             sum += Numerics.f16At(data, base + (long) i * Short.BYTES) * x.values[xo + i];
         }
-        return sum;
+        return (float) sum;
     }
 
     @Override

@@ -55,4 +55,21 @@ final class Numerics {
     static float f16At(MemorySegment seg, long offset) {
         return Float.float16ToFloat(seg.get(LE_SHORT, offset));
     }
+
+    /**
+     * ggml's {@code hsum_float_8} (x86): the eight lanes of an AVX2 float accumulator added as
+     * {@code ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))}.
+     */
+    static float hsumFloat8(float[] l) {
+        return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+    }
+
+    /**
+     * The int32 lane (0..7) in which ggml's AVX2 k-quant and TQ dot kernels collect value {@code e} of a 256-value
+     * block: {@code maddubs} pairs adjacent bytes of each 32-byte load and {@code madd} pairs adjacent int16s, so
+     * lane m holds the values with {@code e % 32} in [4m, 4m+4).
+     */
+    static int avx2Lane(int e) {
+        return (e & 31) >> 2;
+    }
 }

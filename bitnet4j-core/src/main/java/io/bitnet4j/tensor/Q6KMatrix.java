@@ -59,32 +59,29 @@ final class Q6KMatrix extends BaseMatrix {
     }
 
     /**
-     * ggml_vec_dot_q6_K_q8_K, portable version: eight int lanes (value index mod 8) collect scale*w*q over a block,
-     * each lane is added to its own float sum as {@code d_w*d_x * lane}, and the eight float sums are added last.
+     * ggml_vec_dot_q6_K_q8_K as x86 builds run it (AVX2): per block, eight int lanes ({@link Numerics#avx2Lane})
+     * collect scale·code·q; each lane is converted to float and FMA-added as {@code d_x*d_w * lane} to its own float
+     * sum; the eight sums are added by {@link Numerics#hsumFloat8}.
      */
     @Override
     float dotReference(int row, Activations x, int t) {
-        float[] lanes = new float[8];
-        int[] lane32 = new int[8];
+        float[] acc = new float[8];
+        int[] lanes = new int[8];
         int xBlock0 = t * (in / BLOCK);
         for (int b = 0; b < in / BLOCK; b++) {
             long base = blockOffset(row, b);
             int xo = (xBlock0 + b) * BLOCK;
-            java.util.Arrays.fill(lane32, 0);
+            java.util.Arrays.fill(lanes, 0);
             for (int e = 0; e < BLOCK; e++) {
                 int sc = data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16);
-                lane32[e & 7] += sc * (code(data, base, e) * x.q[xo + e]);
+                lanes[Numerics.avx2Lane(e)] += sc * (code(data, base, e) * x.q[xo + e]);
             }
-            float d = Numerics.f16At(data, base + D) * x.scales[xBlock0 + b];
-            for (int l = 0; l < 8; l++) {
-                lanes[l] += d * lane32[l];
+            float d = x.scales[xBlock0 + b] * Numerics.f16At(data, base + D);
+            for (int m = 0; m < 8; m++) {
+                acc[m] = Math.fma(d, (float) lanes[m], acc[m]);
             }
         }
-        float sum = 0;
-        for (int l = 0; l < 8; l++) {
-            sum += lanes[l];
-        }
-        return sum;
+        return Numerics.hsumFloat8(acc);
     }
 
     @Override

@@ -69,21 +69,30 @@ final class Tq1Matrix extends BaseMatrix {
         }
     }
 
-    /** ggml_vec_dot_tq1_0_q8_K, portable version: {@code sumf += (float)sum * (d_w*d_x)} block after block. */
+    /**
+     * ggml_vec_dot_tq1_0_q8_K as x86 builds run it (AVX2): the same lanes, int-to-float conversion and final sum as
+     * {@link Tq2Matrix}'s dot (its int16 lanes see the same values), so TQ1_0 and TQ2_0 give bit-identical results,
+     * as they do in llama.cpp.
+     */
     @Override
     float dotReference(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
-        float sum = 0;
+        float[] acc = new float[8];
+        int[] lanes = new int[8];
         for (int b = 0; b < in / BLOCK; b++) {
             long base = blockOffset(row, b);
             int xo = (xBlock0 + b) * BLOCK;
-            int sumi = 0;
+            java.util.Arrays.fill(lanes, 0);
             for (int e = 0; e < BLOCK; e++) {
-                sumi += (code(data, base, e) - 1) * x.q[xo + e];
+                lanes[Numerics.avx2Lane(e)] += code(data, base, e) * x.q[xo + e];
             }
-            sum += (float) sumi * (Numerics.f16At(data, base + D) * x.scales[xBlock0 + b]);
+            float d = x.scales[xBlock0 + b] * Numerics.f16At(data, base + D);
+            for (int m = 0; m < 8; m++) {
+                int sums = x.sums[(xBlock0 + b) * 16 + 2 * m] + x.sums[(xBlock0 + b) * 16 + 2 * m + 1];
+                acc[m] = Math.fma((float) (lanes[m] - sums), d, acc[m]);
+            }
         }
-        return sum;
+        return Numerics.hsumFloat8(acc);
     }
 
     @Override

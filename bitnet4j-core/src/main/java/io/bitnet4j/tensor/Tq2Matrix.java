@@ -49,21 +49,32 @@ final class Tq2Matrix extends BaseMatrix {
         }
     }
 
-    /** ggml_vec_dot_tq2_0_q8_K, portable version: {@code sumf += (float)sumi * (d_x*d_w)} block after block. */
+    /**
+     * ggml_vec_dot_tq2_0_q8_K as x86 builds run it (the AVX2 kernel, also on AVX-512 machines): per block, eight
+     * int lanes ({@link Numerics#avx2Lane}) collect code·q, lane m then loses the Q8_K sums of values
+     * [32m, 32m+32) (the kernel subtracts bsums from its int16 lanes); each lane is converted to float, multiplied
+     * by {@code d_x*d_w} and added to its own float sum; the eight sums are added by {@link Numerics#hsumFloat8}.
+     * Rounding in this order is what keeps the int8 re-quantization of the next matmul identical to llama.cpp's.
+     */
     @Override
     float dotReference(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
-        float sum = 0;
+        float[] acc = new float[8];
+        int[] lanes = new int[8];
         for (int b = 0; b < in / BLOCK; b++) {
             long base = blockOffset(row, b);
             int xo = (xBlock0 + b) * BLOCK;
-            int sumi = 0;
+            java.util.Arrays.fill(lanes, 0);
             for (int e = 0; e < BLOCK; e++) {
-                sumi += x.q[xo + e] * (code(data, base, e) - 1);
+                lanes[Numerics.avx2Lane(e)] += code(data, base, e) * x.q[xo + e];
             }
-            sum += (float) sumi * (x.scales[xBlock0 + b] * Numerics.f16At(data, base + D));
+            float d = x.scales[xBlock0 + b] * Numerics.f16At(data, base + D);
+            for (int m = 0; m < 8; m++) {
+                int sums = x.sums[(xBlock0 + b) * 16 + 2 * m] + x.sums[(xBlock0 + b) * 16 + 2 * m + 1];
+                acc[m] = Math.fma((float) (lanes[m] - sums), d, acc[m]);
+            }
         }
-        return sum;
+        return Numerics.hsumFloat8(acc);
     }
 
     @Override
