@@ -3,8 +3,10 @@ package io.bitnet4j.generate;
 import io.bitnet4j.sampling.Sampler;
 import io.bitnet4j.tokenizer.StreamingDecoder;
 import io.bitnet4j.tokenizer.Tokenizer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CancellationException;
 
@@ -67,6 +69,52 @@ public final class Generation implements Iterator<GeneratedToken> {
 
     @Override
     public GeneratedToken next() {
+        GeneratedToken t = choose();
+        if (stopReason == null) {
+            long t0 = System.nanoTime();
+            evaluated(session.append(t.id()));
+            evalNanos += System.nanoTime() - t0;
+        }
+        return t;
+    }
+
+    /**
+     * Advances every unfinished generation in {@code batch} by one token, evaluating their new tokens in one forward
+     * pass, so the weights are streamed once for all of them (continuous batching). Returns each generation's token,
+     * or null for those that had already ended.
+     */
+    public static GeneratedToken[] stepAll(List<Generation> batch) {
+        GeneratedToken[] out = new GeneratedToken[batch.size()];
+        List<Generation> toEvaluate = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            Generation g = batch.get(i);
+            if (g.hasNext()) {
+                out[i] = g.choose();
+                if (g.stopReason == null) {
+                    toEvaluate.add(g);
+                }
+            }
+        }
+        if (!toEvaluate.isEmpty()) {
+            Session[] sessions = new Session[toEvaluate.size()];
+            int[] ids = new int[toEvaluate.size()];
+            for (int i = 0; i < ids.length; i++) {
+                sessions[i] = toEvaluate.get(i).session;
+                ids[i] = toEvaluate.get(i).generated[toEvaluate.get(i).count - 1];
+            }
+            long t0 = System.nanoTime();
+            float[][] logits = Session.appendAll(sessions, ids);
+            long share = (System.nanoTime() - t0) / ids.length;
+            for (int i = 0; i < ids.length; i++) {
+                toEvaluate.get(i).evaluated(logits[i]);
+                toEvaluate.get(i).evalNanos += share;
+            }
+        }
+        return out;
+    }
+
+    /** Samples the next token from the current logits and settles its text and whether the generation ends. */
+    private GeneratedToken choose() {
         if (!hasNext()) {
             throw new NoSuchElementException("the generation has ended: " + stopReason);
         }
@@ -85,18 +133,17 @@ public final class Generation implements Iterator<GeneratedToken> {
         } else if (session.length() >= session.contextSize()) {
             stopReason = StopReason.CONTEXT_FULL;
         }
-        if (stopReason != null) {
-            if (!stops.matched()) {
-                out += stops.accept(decoder.flush());
-                out += stops.flush();
-            }
-            return new GeneratedToken(id, release(out));
+        if (stopReason != null && !stops.matched()) {
+            out += stops.accept(decoder.flush());
+            out += stops.flush();
         }
-        long t0 = System.nanoTime();
-        logits = session.append(id);
-        evalNanos += System.nanoTime() - t0;
-        evalTokens++;
         return new GeneratedToken(id, release(out));
+    }
+
+    /** The logits after the last chosen token was evaluated. */
+    private void evaluated(float[] newLogits) {
+        logits = newLogits;
+        evalTokens++;
     }
 
     private String release(String s) {

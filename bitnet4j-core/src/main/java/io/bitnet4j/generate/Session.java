@@ -90,6 +90,21 @@ public final class Session {
         return evaluate(new int[] {id}, 0, 1);
     }
 
+    /**
+     * Evaluates one more token in each of several sessions of the same model and returns each one's logits (each
+     * session's own buffer). Each session's result is the same as its own {@link #append}.
+     */
+    static float[][] appendAll(Session[] sessions, int[] ids) {
+        float[][] out = new float[sessions.length][];
+        for (int i = 0; i < sessions.length; i++) {
+            if (sessions[i].model != sessions[0].model) {
+                throw new IllegalArgumentException("sessions of different models cannot be evaluated together");
+            }
+            out[i] = sessions[i].append(ids[i]);
+        }
+        return out;
+    }
+
     private float[] evaluate(int[] ids, int off, int n) {
         int start = cache.length();
         float[] logits = model.compute(() -> forward.forward(cache, ids, off, n));

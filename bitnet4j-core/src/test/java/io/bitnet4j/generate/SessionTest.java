@@ -187,6 +187,27 @@ class SessionTest {
     }
 
     @Test
+    void steppingSeveralGenerationsTogetherChangesNothing() {
+        String[] prompts = {"one", "two three", "four five six"};
+        int[] lengths = {5, 9, 7};
+        List<Generation> batch = new ArrayList<>();
+        for (int i = 0; i < prompts.length; i++) {
+            batch.add(model.newSession(64).start(model.encode(prompts[i]), greedy(lengths[i])));
+        }
+        int steps = 0;
+        while (batch.stream().anyMatch(Generation::hasNext)) {
+            Generation.stepAll(batch);
+            steps++;
+        }
+        assertEquals(9, steps);
+        for (int i = 0; i < prompts.length; i++) {
+            GenerationResult alone = model.newSession(64).generate(model.encode(prompts[i]), greedy(lengths[i]), null);
+            assertArrayEquals(alone.generatedIds(), batch.get(i).result().generatedIds());
+            assertEquals(alone.text(), batch.get(i).result().text());
+        }
+    }
+
+    @Test
     void seededSamplingIsReproducible() {
         int[] prompt = model.encode("seed");
         GenerationParams p = new GenerationParams(12, SamplerParams.defaults().withSeed(42), List.of(), true);
