@@ -114,8 +114,8 @@ final class ReferenceForwardPass {
         float max = Float.NEGATIVE_INFINITY;
         for (int s = 0; s < n; s++) {
             float dot = batch && engine.batchScoresTinyBlas && hd % 16 == 0
-                    ? GgmlFloat.dotTinyBlas(k, s * kvDim + kvOff, 1, qh, 0, hd, lanes)
-                    : GgmlFloat.dotF16(k, s * kvDim + kvOff, 1, qh, 0, hd, hd, lanes);
+                    ? dotTinyBlas(k, s * kvDim + kvOff, 1, qh, 0, hd, lanes)
+                    : dotF16(k, s * kvDim + kvOff, 1, qh, 0, hd, hd, lanes);
             p[s] = dot * scale;
             max = Math.max(max, p[s]);
         }
@@ -125,8 +125,8 @@ final class ReferenceForwardPass {
         }
         for (int d = 0; d < hd; d++) {
             out[qOff + d] = batch
-                    ? GgmlFloat.dotTinyBlas(v, kvOff + d, kvDim, p, 0, n, lanes)
-                    : GgmlFloat.dotF16(v, kvOff + d, kvDim, p, 0, n, nPad, lanes);
+                    ? dotTinyBlas(v, kvOff + d, kvDim, p, 0, n, lanes)
+                    : dotF16(v, kvOff + d, kvDim, p, 0, n, nPad, lanes);
         }
     }
 
@@ -183,6 +183,45 @@ final class ReferenceForwardPass {
             }
         }
         return y;
+    }
+
+    /**
+     * {@code ggml_vec_dot_f16} over a vector of {@code paddedN} values of which only the first {@code n} may be
+     * non-zero: {@code x[xOff + i*xStride] · y[yOff + i]}. Values below {@code paddedN - paddedN%64} go through 4×16
+     * FMA lanes (value i to accumulator (i%64)/16, lane i%16), the accumulators are added as (a0+a2)+(a1+a3)
+     * lane-wise and reduced with {@link GgmlFloat#reduce16}; the rest is added in double, one float product at a time.
+     * Skipping the zero values changes nothing. Inputs must already be F16 values. {@code lanes}: 64 floats.
+     */
+    static float dotF16(float[] x, int xOff, int xStride, float[] y, int yOff, int n, int paddedN, float[] lanes) {
+        int np = paddedN - paddedN % GgmlFloat.F16_STEP;
+        int inLanes = Math.min(n, np);
+        java.util.Arrays.fill(lanes, 0, GgmlFloat.F16_STEP, 0f);
+        for (int i = 0; i < inLanes; i++) {
+            int s = i % GgmlFloat.F16_STEP;
+            lanes[s] = Math.fma(x[xOff + i * xStride], y[yOff + i], lanes[s]);
+        }
+        for (int l = 0; l < GgmlFloat.LANES; l++) {
+            lanes[l] = (lanes[l] + lanes[2 * GgmlFloat.LANES + l]) + (lanes[GgmlFloat.LANES + l] + lanes[3 * GgmlFloat.LANES + l]);
+        }
+        double sum = GgmlFloat.reduce16(lanes, 0);
+        for (int i = np; i < n; i++) {
+            sum += x[xOff + i * xStride] * y[yOff + i];
+        }
+        return (float) sum;
+    }
+
+    /**
+     * llamafile's {@code tinyBLAS} dot (AVX-512): value i goes to FMA lane i%16, the lanes are reduced with
+     * {@link GgmlFloat#reduce16}. As in {@link #dotF16}, values past {@code n} are zero padding and skipped; tinyBLAS
+     * declines a padded length that is not a multiple of 16. {@code lanes}: 16 floats.
+     */
+    static float dotTinyBlas(float[] x, int xOff, int xStride, float[] y, int yOff, int n, float[] lanes) {
+        java.util.Arrays.fill(lanes, 0, GgmlFloat.LANES, 0f);
+        for (int i = 0; i < n; i++) {
+            int l = i % GgmlFloat.LANES;
+            lanes[l] = Math.fma(x[xOff + i * xStride], y[yOff + i], lanes[l]);
+        }
+        return GgmlFloat.reduce16(lanes, 0);
     }
 
     private static float f16(float v) {
