@@ -15,6 +15,15 @@ import io.bitnet4j.tensor.WeightMatrix;
  * </pre>
  * then {@code logits = output · (rms(x)·output_norm)}. Every {@code W·h} first converts h to the weight's activation
  * format (per-token int8 for I2_S, Q8_K blocks for TQ/Q6_K, F16 for an F16 head). Not thread-safe: one per session.
+ *
+ * <p>Numerics: the logits are bit-identical to bitnet.cpp's (I2_S files) and llama.cpp's (everything else) on x86
+ * with AVX-512, because every int8 re-quantization amplifies a one-ulp difference into a different code. What that
+ * takes, and where it lives: RMSNorm's double sum ({@link RmsNorm}); RoPE's float theta and FMA ({@link Rope});
+ * F16 Q/K/V, padded KV length, ggml's expf and lane orders, batch-vs-token kernels ({@link Attention},
+ * {@link GgmlFloat}, {@link ReferenceEngine}); SiLU with ggml's expf ({@link GgmlFloat#silu}); the weight types'
+ * dot products in ggml's x86 lane order (tensor package). Threads only split independent rows or heads, so any
+ * thread count gives the same logits. A prompt evaluated in one call is one "batch" for the attention rules, as a
+ * llama.cpp micro-batch is (512 tokens by default).
  */
 public final class ForwardPass {
     /** Which buffer feeds a matmul; each has its own prepared-activation slots, one per format. */
@@ -60,8 +69,8 @@ public final class ForwardPass {
         up = new float[maxBatch * c.ffDim()];
         delta = new float[maxBatch * c.dim()];
         logits = new float[c.vocabSize()];
-        cos = new float[c.ropeDims() / 2];
-        sin = new float[c.ropeDims() / 2];
+        cos = new float[maxBatch * c.ropeDims() / 2];
+        sin = new float[maxBatch * c.ropeDims() / 2];
         engine = ReferenceEngine.of(w);
         attentionScratch = new Attention.Scratch[pool.threads()];
         for (int i = 0; i < attentionScratch.length; i++) {
@@ -93,6 +102,7 @@ public final class ForwardPass {
                 throw new IllegalArgumentException("token id " + token + " outside the vocabulary (0.." + (c.vocabSize() - 1) + ")");
             }
             w.tokenEmbedding().dequantizeRow(token, x, t * dim);
+            rope.angles(start + t, cos, sin, t * c.ropeDims() / 2);
         }
         for (int l = 0; l < c.layers(); l++) {
             layer(l, w.layers()[l], cache, start, n);
@@ -119,9 +129,8 @@ public final class ForwardPass {
         float[] keys = cache.keys[l];
         float[] values = cache.values[l];
         for (int t = 0; t < n; t++) {
-            rope.angles(start + t, cos, sin);
-            rope.rotate(q, t * c.qDim(), c.heads(), cos, sin);
-            rope.rotate(k, t * kvDim, c.kvHeads(), cos, sin);
+            rope.rotate(q, t * c.qDim(), c.heads(), cos, sin, t * c.ropeDims() / 2);
+            rope.rotate(k, t * kvDim, c.kvHeads(), cos, sin, t * c.ropeDims() / 2);
             int dst = (start + t) * kvDim;
             for (int i = 0; i < kvDim; i++) {
                 keys[dst + i] = Float.float16ToFloat(Float.floatToFloat16(k[t * kvDim + i]));

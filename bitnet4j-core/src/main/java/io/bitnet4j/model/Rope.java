@@ -23,18 +23,21 @@ final class Rope {
         this.thetaScale = (float) StrictMath.pow(freqBase, -2.0f / ropeDims);
     }
 
-    /** Fills cos/sin tables (ropeDims/2 entries each) for one position. */
-    void angles(int pos, float[] cos, float[] sin) {
+    /** Fills ropeDims/2 cos and sin entries from {@code at} for one position. */
+    void angles(int pos, float[] cos, float[] sin, int at) {
         float theta = pos;
         for (int i = 0; i < ropeDims / 2; i++) {
-            cos[i] = (float) StrictMath.cos(theta);
-            sin[i] = (float) StrictMath.sin(theta);
+            cos[at + i] = (float) StrictMath.cos(theta);
+            sin[at + i] = (float) StrictMath.sin(theta);
             theta *= thetaScale;
         }
     }
 
-    /** Rotates {@code heads} consecutive heads of {@code headDim} values starting at {@code off}. */
-    void rotate(float[] v, int off, int heads, float[] cos, float[] sin) {
+    /**
+     * Rotates {@code heads} consecutive heads of {@code headDim} values starting at {@code off}, with the angles
+     * {@link #angles} wrote from {@code at}.
+     */
+    void rotate(float[] v, int off, int heads, float[] cos, float[] sin, int at) {
         int half = ropeDims / 2;
         for (int h = 0; h < heads; h++) {
             int base = off + h * headDim;
@@ -43,8 +46,10 @@ final class Rope {
                 int b = style == Architecture.RopeStyle.NEOX ? base + i + half : base + 2 * i + 1;
                 float x0 = v[a];
                 float x1 = v[b];
-                v[a] = Math.fma(x0, cos[i], -(x1 * sin[i]));
-                v[b] = Math.fma(x0, sin[i], x1 * cos[i]);
+                float co = cos[at + i];
+                float si = sin[at + i];
+                v[a] = Math.fma(x0, co, -(x1 * si));
+                v[b] = Math.fma(x0, si, x1 * co);
             }
         }
     }
