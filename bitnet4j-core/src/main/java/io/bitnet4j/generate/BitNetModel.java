@@ -3,6 +3,7 @@ package io.bitnet4j.generate;
 import io.bitnet4j.chat.ChatMessage;
 import io.bitnet4j.chat.ChatTemplate;
 import io.bitnet4j.model.ForwardPass;
+import io.bitnet4j.model.KvCache;
 import io.bitnet4j.model.Model;
 import io.bitnet4j.model.ModelConfig;
 import io.bitnet4j.model.WorkerPool;
@@ -35,6 +36,8 @@ public final class BitNetModel implements AutoCloseable {
     private final WorkerPool pool;
     private final ReentrantLock computeLock = new ReentrantLock();
     private final long loadNanos;
+    /** The pass that decodes one token of several sessions at once; guarded by computeLock, grown on demand. */
+    private ForwardPass batchPass;
 
     private BitNetModel(Model model, Tokenizer tokenizer, ChatTemplate chatTemplate, WorkerPool pool, long loadNanos) {
         this.model = model;
@@ -136,6 +139,24 @@ public final class BitNetModel implements AutoCloseable {
 
     ForwardPass newForwardPass(int batchSize, int contextSize) {
         return model.newForwardPass(pool, batchSize, contextSize);
+    }
+
+    /** One token for each cache in one pass over the weights (see {@link ForwardPass#forwardEach}). */
+    void decodeEach(KvCache[] caches, int[] ids, float[][] out) {
+        int context = 0;
+        for (KvCache c : caches) {
+            context = Math.max(context, c.capacity());
+        }
+        int maxContext = context;
+        compute(() -> {
+            if (batchPass == null || batchPass.maxBatch() < caches.length || batchPass.maxContext() < maxContext) {
+                int rows = Math.max(caches.length, batchPass == null ? 0 : batchPass.maxBatch());
+                int ctx = Math.max(maxContext, batchPass == null ? 0 : batchPass.maxContext());
+                batchPass = model.newForwardPass(pool, rows, ctx);
+            }
+            batchPass.forwardEach(caches, ids, caches.length, out);
+            return null;
+        });
     }
 
     /** Runs one forward pass on the shared threads; sessions take turns. */

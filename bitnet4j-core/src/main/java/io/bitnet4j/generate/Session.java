@@ -16,6 +16,8 @@ public final class Session {
     private final ForwardPass forward;
     private final int[] tokens;
     private int lastPrefillEvaluated;
+    /** Where {@link #appendAll} puts this session's logits. */
+    private float[] batchLogits;
     private volatile boolean cancelled;
 
     Session(BitNetModel model, int contextSize, int batchSize) {
@@ -95,12 +97,28 @@ public final class Session {
      * session's own buffer). Each session's result is the same as its own {@link #append}.
      */
     static float[][] appendAll(Session[] sessions, int[] ids) {
+        if (sessions.length == 1) {
+            return new float[][] {sessions[0].append(ids[0])};
+        }
+        KvCache[] caches = new KvCache[sessions.length];
         float[][] out = new float[sessions.length][];
         for (int i = 0; i < sessions.length; i++) {
-            if (sessions[i].model != sessions[0].model) {
+            Session s = sessions[i];
+            if (s.model != sessions[0].model) {
                 throw new IllegalArgumentException("sessions of different models cannot be evaluated together");
             }
-            out[i] = sessions[i].append(ids[i]);
+            if (s.cache.length() >= s.contextSize()) {
+                throw new IllegalStateException("the context is full (" + s.contextSize() + " tokens)");
+            }
+            caches[i] = s.cache;
+            if (s.batchLogits == null) {
+                s.batchLogits = new float[s.model.config().vocabSize()];
+            }
+            out[i] = s.batchLogits;
+        }
+        sessions[0].model.decodeEach(caches, ids, out);
+        for (int i = 0; i < sessions.length; i++) {
+            sessions[i].tokens[sessions[i].cache.length() - 1] = ids[i];
         }
         return out;
     }

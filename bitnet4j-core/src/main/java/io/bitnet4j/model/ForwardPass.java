@@ -33,6 +33,7 @@ public final class ForwardPass {
     private final ModelWeights w;
     private final WorkerPool pool;
     private final int maxBatch;
+    private final int maxContext;
     private final Rope rope;
 
     private final float[] x;
@@ -47,6 +48,11 @@ public final class ForwardPass {
     private final float[] logits;
     private final float[] cos;
     private final float[] sin;
+    /** Per batch row: the cache it belongs to and its position there (one sequence, or one row per sequence). */
+    private final KvCache[] cacheOf;
+    private final int[] positionOf;
+    /** Logits of every row, for {@link #forwardEach}; allocated on first use. */
+    private float[] rowLogits;
     private final ReferenceEngine engine;
     private final Attention.Scratch[] attentionScratch;
     private final Activations[][] prepared = new Activations[Input.values().length][ActivationFormat.values().length];
@@ -58,6 +64,7 @@ public final class ForwardPass {
         this.w = w;
         this.pool = pool;
         this.maxBatch = maxBatch;
+        this.maxContext = maxContext;
         this.rope = new Rope(c.architecture().ropeStyle, c.headDim(), c.ropeDims(), c.ropeFreqBase());
         x = new float[maxBatch * c.dim()];
         xb = new float[maxBatch * c.dim()];
@@ -71,6 +78,8 @@ public final class ForwardPass {
         logits = new float[c.vocabSize()];
         cos = new float[maxBatch * c.ropeDims() / 2];
         sin = new float[maxBatch * c.ropeDims() / 2];
+        cacheOf = new KvCache[maxBatch];
+        positionOf = new int[maxBatch];
         engine = ReferenceEngine.of(w);
         attentionScratch = new Attention.Scratch[pool.threads()];
         for (int i = 0; i < attentionScratch.length; i++) {
@@ -82,19 +91,85 @@ public final class ForwardPass {
         return maxBatch;
     }
 
+    /** The longest context its attention scratch serves. */
+    public int maxContext() {
+        return maxContext;
+    }
+
     /**
      * Evaluates {@code n} tokens at positions {@code cache.length() ..}, appends their keys and values to the cache,
      * and returns the logits of the last one (a buffer reused by the next call).
      */
     public float[] forward(KvCache cache, int[] tokens, int off, int n) {
         int start = cache.length();
-        if (n < 1 || n > maxBatch) {
-            throw new IllegalArgumentException("batch of " + n + " tokens (1.." + maxBatch + " allowed)");
+        checkBatch(n);
+        if (cache.capacity() > maxContext) {
+            throw new IllegalArgumentException("a context of " + cache.capacity() + " positions, this pass serves "
+                    + maxContext);
         }
         if (start + n > cache.capacity()) {
             throw new IllegalStateException("context full: " + (start + n) + " positions needed, " + cache.capacity()
                     + " available");
         }
+        for (int t = 0; t < n; t++) {
+            cacheOf[t] = cache;
+            positionOf[t] = start + t;
+        }
+        layers(tokens, off, n, n > 1);
+        cache.setLength(start + n);
+        int last = (n - 1) * c.dim();
+        RmsNorm.apply(x, last, w.outputNorm(), c.rmsEps(), xb, 0, c.dim());
+        run(Input.HIDDEN, xb, 1, w.output(), logits, null, null, null, null);
+        return logits;
+    }
+
+    /**
+     * Decodes one token in each of {@code n} sequences at once: row i is {@code tokens[i]} at the end of
+     * {@code caches[i]}. The weights are streamed once for all rows; each row's arithmetic is exactly that of
+     * decoding its token alone with {@link #forward}. Writes row i's logits into {@code out[i]}.
+     */
+    public void forwardEach(KvCache[] caches, int[] tokens, int n, float[][] out) {
+        checkBatch(n);
+        for (int t = 0; t < n; t++) {
+            for (int u = 0; u < t; u++) {
+                if (caches[u] == caches[t]) {
+                    throw new IllegalArgumentException("rows " + u + " and " + t + " share a KV cache");
+                }
+            }
+            if (caches[t].capacity() > maxContext) {
+                throw new IllegalArgumentException("row " + t + " has a context of " + caches[t].capacity()
+                        + " positions, this pass serves " + maxContext);
+            }
+            if (caches[t].length() >= caches[t].capacity()) {
+                throw new IllegalStateException("context full: row " + t + " has no free position");
+            }
+            cacheOf[t] = caches[t];
+            positionOf[t] = caches[t].length();
+        }
+        layers(tokens, 0, n, false);
+        int dim = c.dim();
+        for (int t = 0; t < n; t++) {
+            caches[t].setLength(positionOf[t] + 1);
+            RmsNorm.apply(x, t * dim, w.outputNorm(), c.rmsEps(), xb, t * dim, dim);
+        }
+        int vocab = c.vocabSize();
+        if (rowLogits == null) {
+            rowLogits = new float[maxBatch * vocab];
+        }
+        run(Input.HIDDEN, xb, n, w.output(), rowLogits, null, null, null, null);
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(rowLogits, t * vocab, out[t], 0, vocab);
+        }
+    }
+
+    private void checkBatch(int n) {
+        if (n < 1 || n > maxBatch) {
+            throw new IllegalArgumentException("batch of " + n + " tokens (1.." + maxBatch + " allowed)");
+        }
+    }
+
+    /** Embeds rows [0, n) and runs every layer; {@code batchAttention} picks the engines' batch attention kernel. */
+    private void layers(int[] tokens, int off, int n, boolean batchAttention) {
         int dim = c.dim();
         for (int t = 0; t < n; t++) {
             int token = tokens[off + t];
@@ -102,19 +177,14 @@ public final class ForwardPass {
                 throw new IllegalArgumentException("token id " + token + " outside the vocabulary (0.." + (c.vocabSize() - 1) + ")");
             }
             w.tokenEmbedding().dequantizeRow(token, x, t * dim);
-            rope.angles(start + t, cos, sin, t * c.ropeDims() / 2);
+            rope.angles(positionOf[t], cos, sin, t * c.ropeDims() / 2);
         }
         for (int l = 0; l < c.layers(); l++) {
-            layer(l, w.layers()[l], cache, start, n);
+            layer(l, w.layers()[l], n, batchAttention);
         }
-        cache.setLength(start + n);
-        int last = (n - 1) * dim;
-        RmsNorm.apply(x, last, w.outputNorm(), c.rmsEps(), xb, 0, dim);
-        run(Input.HIDDEN, xb, 1, w.output(), logits, null, null, null, null);
-        return logits;
     }
 
-    private void layer(int l, ModelWeights.Layer L, KvCache cache, int start, int n) {
+    private void layer(int l, ModelWeights.Layer L, int n, boolean batchAttention) {
         int dim = c.dim();
         float eps = c.rmsEps();
         for (int t = 0; t < n; t++) {
@@ -126,18 +196,18 @@ public final class ForwardPass {
         scale(v, n * c.kvDim(), L.wvScale());
 
         int kvDim = c.kvDim();
-        float[] keys = cache.keys[l];
-        float[] values = cache.values[l];
         for (int t = 0; t < n; t++) {
             rope.rotate(q, t * c.qDim(), c.heads(), cos, sin, t * c.ropeDims() / 2);
             rope.rotate(k, t * kvDim, c.kvHeads(), cos, sin, t * c.ropeDims() / 2);
-            int dst = (start + t) * kvDim;
+            float[] keys = cacheOf[t].keys[l];
+            float[] values = cacheOf[t].values[l];
+            int dst = positionOf[t] * kvDim;
             for (int i = 0; i < kvDim; i++) {
                 keys[dst + i] = Float.float16ToFloat(Float.floatToFloat16(k[t * kvDim + i]));
                 values[dst + i] = Float.float16ToFloat(Float.floatToFloat16(v[t * kvDim + i]));
             }
         }
-        attention.set(keys, values, start, n);
+        attention.set(l, n, batchAttention);
         pool.run(attention);
 
         if (L.attnSubNorm() != null) {
@@ -276,18 +346,16 @@ public final class ForwardPass {
         }
     }
 
-    /** (token, head) pairs split among threads. */
+    /** (token, head) pairs split among threads; each token attends over its own cache up to its own position. */
     private final class AttentionTask implements WorkerPool.Slices {
-        private float[] keys;
-        private float[] values;
-        private int start;
+        private int layer;
         private int n;
+        private boolean batch;
 
-        void set(float[] keys, float[] values, int start, int n) {
-            this.keys = keys;
-            this.values = values;
-            this.start = start;
+        void set(int layer, int n, boolean batch) {
+            this.layer = layer;
             this.n = n;
+            this.batch = batch;
         }
 
         @Override
@@ -302,8 +370,9 @@ public final class ForwardPass {
                 int t = i / heads;
                 int h = i % heads;
                 int qOff = t * c.qDim() + h * c.headDim();
-                Attention.head(engine, q, qOff, keys, values, c.kvDim(), (h / group) * c.headDim(), c.headDim(),
-                        start + t + 1, scale, n > 1, attentionScratch[index], att, qOff);
+                Attention.head(engine, q, qOff, cacheOf[t].keys[layer], cacheOf[t].values[layer], c.kvDim(),
+                        (h / group) * c.headDim(), c.headDim(), positionOf[t] + 1, scale, batch,
+                        attentionScratch[index], att, qOff);
             }
         }
     }
