@@ -3,8 +3,9 @@ package io.bitnet4j.model;
 /**
  * Rotary position embedding with ggml's float arithmetic: per position, {@code theta_0 = pos} and
  * {@code theta_{i+1} = theta_i * powf(base, -2/dims)} in float, then cos/sin of the float theta. (Computing theta in
- * double moves logits by ~0.1 on the oracle model.) cos/sin/pow come from {@link StrictMath}, correctly rounded to
- * float in practice like glibc's cosf/sinf/powf, and the same on every JVM.
+ * double moves logits by ~0.1 on the oracle model.) cos/sin are glibc's cosf/sinf ({@link GlibcSinCos}), which
+ * differ from correctly rounded values in ~1% of RoPE's angles; powf matches {@link StrictMath#pow} rounded to
+ * float for the frequency bases in use.
  *
  * <p>The rotation is {@code x0*cos - x1*sin} and {@code x0*sin + x1*cos} as the reference engines' compilers emit it
  * with FMA contraction (clang and GCC both fuse the first product: {@code fma(x0, cos, -(x1*sin))},
@@ -27,8 +28,8 @@ final class Rope {
     void angles(int pos, float[] cos, float[] sin, int at) {
         float theta = pos;
         for (int i = 0; i < ropeDims / 2; i++) {
-            cos[at + i] = (float) StrictMath.cos(theta);
-            sin[at + i] = (float) StrictMath.sin(theta);
+            cos[at + i] = GlibcSinCos.cosf(theta);
+            sin[at + i] = GlibcSinCos.sinf(theta);
             theta *= thetaScale;
         }
     }

@@ -52,9 +52,11 @@ final class Tq2Matrix extends BaseMatrix {
     /**
      * ggml_vec_dot_tq2_0_q8_K as x86 builds run it (the AVX2 kernel, also on AVX-512 machines): per block, eight
      * int lanes ({@link Numerics#avx2Lane}) collect code·q, lane m then loses the Q8_K sums of values
-     * [32m, 32m+32) (the kernel subtracts bsums from its int16 lanes); each lane is converted to float, multiplied
-     * by {@code d_x*d_w} and added to its own float sum; the eight sums are added by {@link Numerics#hsumFloat8}.
-     * Rounding in this order is what keeps the int8 re-quantization of the next matmul identical to llama.cpp's.
+     * [32m, 32m+32) (the kernel subtracts bsums from its int16 lanes); each lane is converted to float and added
+     * as {@code fma(lane, d_x*d_w, sum)} to its own float sum (the kernel writes mul then add, which GCC's default
+     * {@code -ffp-contract=fast} fuses: the llama.cpp oracle agrees only with the fused form); the eight sums are
+     * added by {@link Numerics#hsumFloat8}. Rounding in this order is what keeps the Q8_K re-quantization of the
+     * next matmul identical to llama.cpp's.
      */
     @Override
     float dotReference(int row, Activations x, int t) {

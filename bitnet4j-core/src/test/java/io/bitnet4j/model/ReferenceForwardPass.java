@@ -137,8 +137,8 @@ final class ReferenceForwardPass {
         for (int h = 0; h < vec.length / c.headDim(); h++) {
             float theta = pos;
             for (int i = 0; i < half; i++) {
-                float cos = (float) StrictMath.cos(theta);
-                float sin = (float) StrictMath.sin(theta);
+                float cos = GlibcSinCos.cosf(theta);
+                float sin = GlibcSinCos.sinf(theta);
                 boolean neox = c.architecture().ropeStyle == Architecture.RopeStyle.NEOX;
                 int a = h * c.headDim() + (neox ? i : 2 * i);
                 int b = h * c.headDim() + (neox ? i + half : 2 * i + 1);
