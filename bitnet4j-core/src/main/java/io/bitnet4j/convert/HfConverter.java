@@ -68,7 +68,7 @@ public final class HfConverter {
     }
 
     /** Produces rows of a tensor's values in GGUF order (a row = one output feature). */
-    private interface Rows {
+    interface Rows {
         void row(long r, float[] dst, int off);
     }
 
