@@ -6,6 +6,7 @@ import io.bitnet4j.convert.SafetensorsFile.Tensor;
 import io.bitnet4j.gguf.GgufWriter;
 import io.bitnet4j.synth.ModelLayout;
 import io.bitnet4j.synth.SynthModel;
+import io.bitnet4j.synth.SynthOptions;
 import io.bitnet4j.synth.SynthVocab;
 import io.bitnet4j.tensor.GgmlType;
 import io.bitnet4j.tensor.Quantize;
@@ -74,8 +75,12 @@ public final class HfConverter {
 
     public static Summary convert(Path hfDir, Path out, GgmlType type, GgmlType embdType, SynthModel.Progress progress) {
         if (!TYPES.contains(type)) {
-            throw new IllegalArgumentException("--type " + type + " is not a type convert writes (use one of "
-                    + "i2_s, tq2_0, tq1_0, f16)");
+            throw new IllegalArgumentException("--type " + type.name().toLowerCase() + " is not a type convert writes "
+                    + "(use one of i2_s, tq2_0, tq1_0, f16)");
+        }
+        if (!SynthOptions.EMBEDDING_TYPES.contains(embdType)) {
+            throw new IllegalArgumentException("--embd-type " + embdType.name().toLowerCase() + " is not an embedding "
+                    + "type convert writes (use one of f16, q6_k, q8_0)");
         }
         try (HfCheckpoint ckpt = HfCheckpoint.open(hfDir)) {
             HfConfig c = ckpt.config();
