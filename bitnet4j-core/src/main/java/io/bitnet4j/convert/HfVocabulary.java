@@ -39,14 +39,56 @@ public final class HfVocabulary {
     /** @param vocabSize the model's {@code vocab_size} (rows of the embedding) */
     public static SynthVocab read(Path dir, int vocabSize) {
         Path spModel = dir.resolve("tokenizer.model");
-        if (Files.isRegularFile(spModel)) {
-            return sentencePiece(spModel, vocabSize);
-        }
         Path json = dir.resolve("tokenizer.json");
-        if (Files.isRegularFile(json)) {
-            return SynthVocab.fromHuggingFace(json, vocabSize);
+        SynthVocab vocab;
+        if (Files.isRegularFile(spModel)) {
+            vocab = sentencePiece(spModel, vocabSize);
+        } else if (Files.isRegularFile(json)) {
+            vocab = SynthVocab.fromHuggingFace(json, vocabSize);
+        } else {
+            throw new IllegalArgumentException(dir + " has neither tokenizer.model nor tokenizer.json");
         }
-        throw new IllegalArgumentException(dir + " has neither tokenizer.model nor tokenizer.json");
+        return withConfigTokenIds(vocab, dir.resolve("config.json"));
+    }
+
+    private static final String[] SPECIAL_KINDS = {"bos", "eos", "unk", "pad"};
+
+    private static String idKey(String kind) {
+        String key = kind.equals("unk") ? "unknown" : kind.equals("pad") ? "padding" : kind;
+        return "tokenizer.ggml." + key + "_token_id";
+    }
+
+    /**
+     * The special token ids tokenizer_config.json did not give, from config.json's {@code <kind>_token_id} (as
+     * gguf-py's SpecialVocab falls back), kept in the bos, eos, unk, pad order before the add_* flags.
+     */
+    static SynthVocab withConfigTokenIds(SynthVocab vocab, Path configJson) {
+        Map<String, GgufValue> m = vocab.metadata();
+        Map<String, GgufValue> ids = new LinkedHashMap<>();
+        Object config = Files.isRegularFile(configJson) ? Json.parse(configJson) : Map.of();
+        for (String kind : SPECIAL_KINDS) {
+            GgufValue id = m.get(idKey(kind));
+            if (id == null && config instanceof Map<?, ?> c && c.get(kind + "_token_id") instanceof Long l
+                    && l >= 0 && l < vocab.size()) {
+                id = GgufValue.uint32(l);
+            }
+            if (id != null) {
+                ids.put(idKey(kind), id);
+            }
+        }
+        Map<String, GgufValue> out = new LinkedHashMap<>();
+        java.util.Set<String> idKeys = java.util.Arrays.stream(SPECIAL_KINDS).map(HfVocabulary::idKey)
+                .collect(java.util.stream.Collectors.toSet());
+        m.forEach((k, v) -> {
+            if (!idKeys.contains(k)) {
+                if (k.startsWith("tokenizer.ggml.add_") || k.equals("tokenizer.chat_template")) {
+                    out.putAll(ids);
+                }
+                out.put(k, v);
+            }
+        });
+        out.putAll(ids); // no-op when they were placed before the flags
+        return new SynthVocab(out, vocab.size());
     }
 
     /**

@@ -190,6 +190,26 @@ class HfConverterTest {
         return new GgufMetadata(map);
     }
 
+    /**
+     * Ids tokenizer_config.json does not give come from config.json's {@code <kind>_token_id} (gguf-py's fallback),
+     * in the bos, eos, unk, pad order and before the add_* flags; ids outside the vocabulary are ignored.
+     */
+    @Test
+    void specialTokenIdsFallBackToConfigJson() throws IOException {
+        Path hf = TinyCheckpoint.create(Kind.BITNET_1BITLLM_F16, 1).writeHf(dir.resolve("sp"));
+        Files.writeString(hf.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"add_bos_token\": true}");
+        Files.writeString(hf.resolve("config.json"), Files.readString(hf.resolve("config.json"))
+                .replace("{", "{\"eos_token_id\": 2, \"pad_token_id\": 318, \"unk_token_id\": 99999, "));
+        var m = HfVocabulary.read(hf, TinyCheckpoint.VOCAB).metadata();
+        List<String> keys = m.keySet().stream().filter(k -> k.endsWith("_token_id") || k.contains(".add_")).toList();
+        assertEquals(List.of("tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                "tokenizer.ggml.padding_token_id", "tokenizer.ggml.add_bos_token"), keys);
+        GgufMetadata md = new GgufMetadata(m);
+        assertEquals(1, md.getInt("tokenizer.ggml.bos_token_id"));
+        assertEquals(2, md.getInt("tokenizer.ggml.eos_token_id"));
+        assertEquals(318, md.getInt("tokenizer.ggml.padding_token_id"));
+    }
+
     @Test
     void truncatedSentencePieceModelIsAClearError() throws IOException {
         Path hf = TinyCheckpoint.create(Kind.BITNET_1BITLLM_F16, 1).writeHf(dir.resolve("sp"));
