@@ -34,7 +34,7 @@ import java.util.stream.IntStream;
  * <p>Linear weights come in three forms, each turned into float values and then encoded with {@link Quantize}, so the
  * output type (I2_S, TQ2_0, TQ1_0, F16) decides only the encoding:
  * <ul>
- *   <li>packed: uint8 holding four ternary codes per byte along the output dimension (transformers'
+ *   <li>packed: uint8 (or int8) holding four ternary codes per byte along the output dimension (transformers'
  *       {@code pack_weights}: row {@code k*R + i} in bits {@code 2k..2k+1} of packed row {@code i}, code = t + 1)
  *       with a {@code weight_scale}, applied as {@link HfConfig.WeightScale} says;
  *   <li>float master weights of the BitNet families: absmean ternarisation as BitNet trains, {@code s = 1 /
@@ -271,10 +271,11 @@ public final class HfConverter {
         Tensor w = find(all, used, prefix + ".weight");
         Tensor scaleTensor = all.get(prefix + ".weight_scale");
         Rows values;
-        if (w.dtype() == Dtype.U8) {
+        // packed ternary codes come as U8; an I8 tensor with a weight_scale holds the same bits
+        if (w.dtype() == Dtype.U8 || (w.dtype() == Dtype.I8 && scaleTensor != null)) {
             checkShape(w, out / 4, in);
             if (out % 4 != 0 || scaleTensor == null) {
-                throw new IllegalArgumentException("tensor '" + w.name() + "' is packed (U8) but "
+                throw new IllegalArgumentException("tensor '" + w.name() + "' is packed (" + w.dtype() + ") but "
                         + (scaleTensor == null ? prefix + ".weight_scale is missing" : "its output size " + out
                         + " is not a multiple of 4"));
             }
@@ -319,11 +320,12 @@ public final class HfConverter {
     private static Rows unpacked(Tensor w, long in, long out, float scale, HfConfig.WeightScale rule) {
         long packedRows = out / 4;
         float[] byCode = {rule.apply(-1, scale), rule.apply(0, scale), rule.apply(1, scale)};
+        MemorySegment bytes = w.data();
         return (r, dst, off) -> {
             long base = (r % packedRows) * in;
             int shift = (int) (2 * (r / packedRows));
             for (int i = 0; i < in; i++) {
-                int code = ((int) w.get(base + i) >> shift) & 3;
+                int code = (bytes.get(ValueLayout.JAVA_BYTE, base + i) >> shift) & 3;
                 if (code == 3) {
                     throw new IllegalArgumentException("tensor '" + w.name() + "' holds the invalid ternary code 3 "
                             + "(packed row " + (r % packedRows) + ", column " + i + ")");

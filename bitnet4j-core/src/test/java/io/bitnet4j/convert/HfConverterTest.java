@@ -140,6 +140,23 @@ class HfConverterTest {
         }
     }
 
+    /** Packed codes stored as I8 (the same bits) convert exactly like U8. */
+    @Test
+    void packedCodesInInt8ConvertLikeUint8() throws IOException {
+        Path u8 = convert(Kind.LLAMA_PACKED_SHARDED, GgmlType.TQ2_0, "u8");
+        Path hf = TinyCheckpoint.create(Kind.LLAMA_PACKED_SHARDED, 5).writeHf(dir.resolve("i8").resolve("u8")); // same general.name
+        for (String shard : new String[] {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}) {
+            byte[] b = Files.readAllBytes(hf.resolve(shard));
+            String text = new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertTrue(text.contains("\"dtype\":\"U8\""));
+            Files.write(hf.resolve(shard), text.replace("\"dtype\":\"U8\"", "\"dtype\":\"I8\"")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        }
+        Path i8 = dir.resolve("i8.gguf");
+        HfConverter.convert(hf, i8, GgmlType.TQ2_0, GgmlType.F16, null);
+        assertArrayEquals(Files.readAllBytes(u8), Files.readAllBytes(i8));
+    }
+
     private Path convert(Kind kind, GgmlType type, String name) {
         Path hf = TinyCheckpoint.create(kind, 5).writeHf(dir.resolve(name));
         Path out = dir.resolve(name + ".gguf");
