@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 BenchCommand.class,
                 SynthCommand.class,
+                ConvertCommand.class,
                 InfoCommand.class,
         })
 public final class Main {

@@ -162,9 +162,10 @@ public final class SynthModel {
 
     /**
      * The requested type, or — like llama.cpp's quantizer — Q8_0 (then F16) when the row length is not a multiple
-     * of the requested type's block, e.g. the 3B's FFN width 8640 for I2_S's 128-value blocks.
+     * of the requested type's block, e.g. the 3B's FFN width 8640 for I2_S's 128-value blocks. A fallback is
+     * recorded in {@code notes} (one line per tensor name, layer numbers folded to {@code blk.*}).
      */
-    private static GgmlType storedType(GgmlType requested, long rowLength, String name, Set<String> notes) {
+    public static GgmlType storedType(GgmlType requested, long rowLength, String name, Set<String> notes) {
         GgmlType t = rowLength % requested.blockSize == 0 ? requested
                 : rowLength % GgmlType.Q8_0.blockSize == 0 ? GgmlType.Q8_0 : GgmlType.F16;
         if (t != requested) {
@@ -174,8 +175,16 @@ public final class SynthModel {
         return t;
     }
 
-    /** The metadata keys, types and order of the reference converters (bitnet.cpp's; llama.cpp's for "bitnet"). */
     static Map<String, GgufValue> metadata(ModelLayout l, SynthOptions o, SynthVocab vocab) {
+        return metadata(l, l.modelName() + "-synthetic", o.type(), o.embdType(), vocab);
+    }
+
+    /**
+     * The metadata keys, types and order of the reference converters (bitnet.cpp's; llama.cpp's for "bitnet") for a
+     * model of layout {@code l} named {@code name} whose linear weights are {@code type} and embedding {@code embdType}.
+     */
+    public static Map<String, GgufValue> metadata(ModelLayout l, String name, GgmlType type, GgmlType embdType,
+            SynthVocab vocab) {
         String a = l.architecture();
         boolean llamaCppBitnet = a.equals("bitnet");
         Map<String, GgufValue> m = new LinkedHashMap<>();
@@ -183,7 +192,7 @@ public final class SynthModel {
         if (llamaCppBitnet) {
             m.put("general.type", GgufValue.string("model"));
         }
-        m.put("general.name", GgufValue.string(l.modelName() + "-synthetic"));
+        m.put("general.name", GgufValue.string(name));
         m.put(a + ".block_count", GgufValue.uint32(l.layers()));
         m.put(a + ".context_length", GgufValue.uint32(l.contextLength()));
         m.put(a + ".embedding_length", GgufValue.uint32(l.hidden()));
@@ -192,7 +201,7 @@ public final class SynthModel {
         m.put(a + ".attention.head_count_kv", GgufValue.uint32(l.kvHeads()));
         m.put(a + ".rope.freq_base", GgufValue.float32(l.ropeFreqBase()));
         m.put(a + ".attention.layer_norm_rms_epsilon", GgufValue.float32(l.rmsEps()));
-        GgufValue fileType = GgufValue.uint32(fileType(o.type()));
+        GgufValue fileType = GgufValue.uint32(fileType(type));
         if (llamaCppBitnet) {
             m.put(a + ".rope.scaling.type", GgufValue.string("linear"));
             m.put(a + ".rope.scaling.factor", GgufValue.float32(1.0f));
@@ -202,7 +211,7 @@ public final class SynthModel {
             m.put(a + ".rope.dimension_count", GgufValue.uint32(l.headDim()));
         }
         m.putAll(vocab.metadata());
-        if (isQuantized(o.type()) || isQuantized(o.embdType())) {
+        if (isQuantized(type) || isQuantized(embdType)) {
             m.put("general.quantization_version", GgufValue.uint32(2));
         }
         if (llamaCppBitnet) {

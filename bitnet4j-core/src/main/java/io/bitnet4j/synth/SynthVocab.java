@@ -255,37 +255,48 @@ public record SynthVocab(Map<String, GgufValue> metadata, int size) {
         m.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
         m.put("tokenizer.ggml.merges", GgufValue.strings(merges(model.get("merges"), tokenizerJson)));
 
-        Path configFile = tokenizerJson.resolveSibling("tokenizer_config.json");
-        if (Files.isRegularFile(configFile)) {
-            Map<String, Object> config = asMap(Json.parse(configFile), "the top level of " + configFile);
-            boolean hasBos = false;
-            for (String kind : new String[] {"bos", "eos", "unk", "pad"}) {
-                Object tok = config.get(kind + "_token");
-                String content = tok instanceof Map<?, ?> mm ? (String) mm.get("content") : tok instanceof String s ? s : null;
-                if (content == null) {
-                    continue;
-                }
-                Integer id = idOf.get(content);
-                if (id == null) {
-                    throw new IllegalArgumentException(configFile + ": " + kind + "_token '" + content
-                            + "' is not in the vocabulary of " + tokenizerJson.getFileName());
-                }
-                String key = kind.equals("unk") ? "unknown" : kind.equals("pad") ? "padding" : kind;
-                m.put("tokenizer.ggml." + key + "_token_id", GgufValue.uint32(id));
-                hasBos |= kind.equals("bos");
-            }
-            // llama.cpp adds BOS for these vocabularies unless the config says otherwise
-            boolean addBos = config.get("add_bos_token") instanceof Boolean b ? b : hasBos;
-            m.put("tokenizer.ggml.add_bos_token", GgufValue.bool(addBos));
-            if (config.get("add_eos_token") instanceof Boolean b) {
-                m.put("tokenizer.ggml.add_eos_token", GgufValue.bool(b));
-            }
-            String template = chatTemplate(config.get("chat_template"));
-            if (template != null) {
-                m.put("tokenizer.chat_template", GgufValue.string(template));
-            }
-        }
+        putSpecialTokens(m, tokenizerJson.resolveSibling("tokenizer_config.json"), idOf, tokenizerJson);
         return new SynthVocab(m, n);
+    }
+
+    /**
+     * The entries llama.cpp's converter takes from a {@code tokenizer_config.json} (when the file exists): the
+     * bos/eos/unk/pad token ids (their text looked up in {@code idOf}), add_bos/add_eos and the chat template.
+     *
+     * @param vocabFile the file {@code idOf} was built from, named in errors
+     */
+    public static void putSpecialTokens(Map<String, GgufValue> m, Path configFile, Map<String, Integer> idOf,
+            Path vocabFile) {
+        if (!Files.isRegularFile(configFile)) {
+            return;
+        }
+        Map<String, Object> config = asMap(Json.parse(configFile), "the top level of " + configFile);
+        boolean hasBos = false;
+        for (String kind : new String[] {"bos", "eos", "unk", "pad"}) {
+            Object tok = config.get(kind + "_token");
+            String content = tok instanceof Map<?, ?> mm ? (String) mm.get("content") : tok instanceof String s ? s : null;
+            if (content == null) {
+                continue;
+            }
+            Integer id = idOf.get(content);
+            if (id == null) {
+                throw new IllegalArgumentException(configFile + ": " + kind + "_token '" + content
+                        + "' is not in the vocabulary of " + vocabFile.getFileName());
+            }
+            String key = kind.equals("unk") ? "unknown" : kind.equals("pad") ? "padding" : kind;
+            m.put("tokenizer.ggml." + key + "_token_id", GgufValue.uint32(id));
+            hasBos |= kind.equals("bos");
+        }
+        // llama.cpp adds BOS for these vocabularies unless the config says otherwise
+        boolean addBos = config.get("add_bos_token") instanceof Boolean b ? b : hasBos;
+        m.put("tokenizer.ggml.add_bos_token", GgufValue.bool(addBos));
+        if (config.get("add_eos_token") instanceof Boolean b) {
+            m.put("tokenizer.ggml.add_eos_token", GgufValue.bool(b));
+        }
+        String template = chatTemplate(config.get("chat_template"));
+        if (template != null) {
+            m.put("tokenizer.chat_template", GgufValue.string(template));
+        }
     }
 
     /**
