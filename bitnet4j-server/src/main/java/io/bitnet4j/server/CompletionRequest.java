@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * The generation-relevant fields of an OpenAI {@code /v1/chat/completions} or {@code /v1/completions} body, checked
- * one by one so that each wrong field gets a 400 naming it. Fields we do not use (user, logit_bias...) are ignored, as
+ * one by one so that each wrong field gets a 400 naming it. Besides OpenAI's fields, llama-server's {@code ignore_eos}
+ * is honoured. Fields we do not use (user, logit_bias...) are ignored, as
  * OpenAI-compatible servers do; sampling settings not given take llama.cpp's defaults.
  *
  * @param messages     the conversation (chat), or null
@@ -155,7 +156,8 @@ record CompletionRequest(List<ChatMessage> messages, String prompt, GenerationPa
         }
         SamplerParams sampler = new SamplerParams(temperature, d.topK(), topP, d.minP(), d.repeatPenalty(),
                 d.repeatLastN(), frequency, presence, seed);
-        return new GenerationParams(maxTokens, sampler, stops(body.get("stop")), false);
+        // ignore_eos: llama-server's extension, for benchmarks that want exactly max_tokens tokens
+        return new GenerationParams(maxTokens, sampler, stops(body.get("stop")), flag(body, "ignore_eos"));
     }
 
     private static float number(JsonNode body, String name, double min, double max, float absent) {
