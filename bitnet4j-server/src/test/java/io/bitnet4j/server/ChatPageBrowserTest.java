@@ -1,0 +1,91 @@
+package io.bitnet4j.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The chat page at {@code /} in headless Chromium (Debian's chromium + chromium-driver): type a message, watch the
+ * reply grow while it streams, then send a second turn that carries the first. Skips, saying why, without Chromium.
+ */
+class ChatPageBrowserTest {
+    private static Path find(String... candidates) {
+        for (String c : candidates) {
+            Path p = Path.of(c);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void typedMessageGetsAStreamedReply() throws Exception {
+        Path browser = find("/usr/bin/chromium", "/usr/bin/chromium-browser");
+        Path driverBinary = find("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver");
+        Assumptions.assumeTrue(browser != null && driverBinary != null,
+                "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
+        try (TestServer t = TestServer.start(1, 4, 1024)) {
+            ChromeOptions options = new ChromeOptions();
+            options.setBinary(browser.toFile());
+            options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage");
+            ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(driverBinary.toFile())
+                    .usingAnyFreePort().build();
+            WebDriver driver;
+            try {
+                driver = new ChromeDriver(service, options);
+            } catch (RuntimeException e) {
+                Assumptions.abort("Chromium could not be started: " + e.getMessage().lines().findFirst().orElse(""));
+                return;
+            }
+            try {
+                driver.get(t.url("/"));
+                driver.findElement(By.id("max-tokens")).clear();
+                driver.findElement(By.id("max-tokens")).sendKeys("60");
+                driver.findElement(By.id("input")).sendKeys("Hello bitnet", Keys.ENTER);
+                // sample the reply while it streams: it must be seen growing, not only arrive whole
+                List<Integer> lengths = new ArrayList<>();
+                WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(60), Duration.ofMillis(20));
+                wait.until(d -> {
+                    String text = d.findElement(By.id("reply-1")).getText();
+                    if (lengths.isEmpty() || lengths.getLast() != text.length()) {
+                        lengths.add(text.length());
+                    }
+                    return d.findElement(By.id("send")).isEnabled() && !d.findElements(By.id("reply-1")).isEmpty()
+                            && d.findElement(By.id("stats")).getText().contains("tokens/s");
+                });
+                String reply = driver.findElement(By.id("reply-1")).getText();
+                assertFalse(reply.startsWith("error"), reply);
+                assertTrue(lengths.stream().distinct().count() >= 3,
+                        "the reply should arrive in pieces; lengths seen: " + lengths);
+                assertTrue(driver.findElement(By.id("stats")).getText().matches("(?s).*\\d+ tokens in .*tokens/s.*"),
+                        driver.findElement(By.id("stats")).getText());
+                // second turn: the page keeps the conversation and sends it all
+                driver.findElement(By.id("input")).sendKeys("And again", Keys.ENTER);
+                wait.until(d -> !d.findElements(By.id("reply-3")).isEmpty()
+                        && d.findElement(By.id("send")).isEnabled());
+                assertEquals(4, driver.findElements(By.cssSelector("#messages .msg")).size());
+                String metrics = t.get("/metrics").body();
+                assertTrue(metrics.contains("bitnet4j_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 2"),
+                        metrics);
+            } finally {
+                driver.quit();
+            }
+        }
+    }
+}
