@@ -27,8 +27,11 @@ import java.util.function.Supplier;
 public final class BitNetModel implements AutoCloseable {
     /** Context size used when none is asked for and the model's own is larger: keeps the KV cache modest. */
     public static final int DEFAULT_CONTEXT_CAP = 4096;
-    /** Prompt tokens evaluated per forward pass. */
-    public static final int DEFAULT_BATCH = 128;
+    /**
+     * Prompt tokens evaluated per forward pass: llama.cpp's micro-batch, so that a long prompt is cut where the
+     * reference engines cut it (a batch and a single token take different attention arithmetic).
+     */
+    public static final int DEFAULT_BATCH = 512;
 
     private final Model model;
     private final Tokenizer tokenizer;
