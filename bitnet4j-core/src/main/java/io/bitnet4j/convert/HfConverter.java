@@ -50,6 +50,32 @@ public final class HfConverter {
     /** The linear weight types {@code convert} writes. */
     public static final Set<GgmlType> TYPES = EnumSet.of(GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0, GgmlType.F16);
 
+    /**
+     * What to write.
+     *
+     * @param type         linear weight type: I2_S, TQ2_0, TQ1_0 or F16
+     * @param embdType     token embedding (and untied output) type: F16, Q6_K or Q8_0
+     * @param tokenizerPre {@code tokenizer.ggml.pre} to write for a tokenizer.json whose pre-tokenizer bitnet4j does
+     *                     not recognise; null to recognise it
+     */
+    public record Options(GgmlType type, GgmlType embdType, String tokenizerPre) {
+        public Options {
+            if (!TYPES.contains(type)) {
+                throw new IllegalArgumentException("--type " + type.name().toLowerCase() + " is not a type convert "
+                        + "writes (use one of i2_s, tq2_0, tq1_0, f16)");
+            }
+            if (!SynthOptions.EMBEDDING_TYPES.contains(embdType)) {
+                throw new IllegalArgumentException("--embd-type " + embdType.name().toLowerCase() + " is not an "
+                        + "embedding type convert writes (use one of f16, q6_k, q8_0)");
+            }
+        }
+
+        /** {@code type} for the linear weights, F16 for the embedding (as in the official 2B-4T file). */
+        public static Options of(GgmlType type) {
+            return new Options(type, GgmlType.F16, null);
+        }
+    }
+
     /** What was written; {@code notes} lists tensors stored in another type than asked (row length). */
     public record Summary(Path file, long fileSize, int tensorCount, String architecture, List<String> notes) {}
 
@@ -73,18 +99,17 @@ public final class HfConverter {
         void row(long r, float[] dst, int off);
     }
 
-    public static Summary convert(Path hfDir, Path out, GgmlType type, GgmlType embdType, SynthModel.Progress progress) {
-        if (!TYPES.contains(type)) {
-            throw new IllegalArgumentException("--type " + type.name().toLowerCase() + " is not a type convert writes "
-                    + "(use one of i2_s, tq2_0, tq1_0, f16)");
-        }
-        if (!SynthOptions.EMBEDDING_TYPES.contains(embdType)) {
-            throw new IllegalArgumentException("--embd-type " + embdType.name().toLowerCase() + " is not an embedding "
-                    + "type convert writes (use one of f16, q6_k, q8_0)");
-        }
+    /**
+     * Converts the checkpoint in {@code hfDir} to {@code out}.
+     *
+     * @param progress called after each tensor is written, or null
+     */
+    public static Summary convert(Path hfDir, Path out, Options options, SynthModel.Progress progress) {
+        GgmlType type = options.type();
+        GgmlType embdType = options.embdType();
         try (HfCheckpoint ckpt = HfCheckpoint.open(hfDir)) {
             HfConfig c = ckpt.config();
-            SynthVocab vocab = HfVocabulary.read(hfDir, c.vocab());
+            SynthVocab vocab = HfVocabulary.read(hfDir, c.vocab(), options.tokenizerPre());
             Set<String> notes = new LinkedHashSet<>();
             List<Plan> plans = plan(ckpt, type, embdType, notes);
             boolean tied = plans.stream().noneMatch(p -> p.name().equals("output.weight"));

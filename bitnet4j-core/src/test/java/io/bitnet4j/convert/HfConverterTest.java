@@ -56,7 +56,7 @@ class HfConverterTest {
         Path hf = truth.writeHf(dir.resolve("hf"));
         Path converted = dir.resolve("converted.gguf");
         List<String> progress = new ArrayList<>();
-        HfConverter.Summary summary = HfConverter.convert(hf, converted, type, GgmlType.F16,
+        HfConverter.Summary summary = HfConverter.convert(hf, converted, HfConverter.Options.of(type),
                 (done, count, bytesDone, bytesTotal, name) -> progress.add(done + "/" + count + " " + name));
         assertEquals(truth.values.size(), summary.tensorCount());
         assertEquals(truth.values.size(), progress.size());
@@ -153,14 +153,14 @@ class HfConverterTest {
                     .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         }
         Path i8 = dir.resolve("i8.gguf");
-        HfConverter.convert(hf, i8, GgmlType.TQ2_0, GgmlType.F16, null);
+        HfConverter.convert(hf, i8, HfConverter.Options.of(GgmlType.TQ2_0), null);
         assertArrayEquals(Files.readAllBytes(u8), Files.readAllBytes(i8));
     }
 
     private Path convert(Kind kind, GgmlType type, String name) {
         Path hf = TinyCheckpoint.create(kind, 5).writeHf(dir.resolve(name));
         Path out = dir.resolve(name + ".gguf");
-        HfConverter.convert(hf, out, type, GgmlType.F16, null);
+        HfConverter.convert(hf, out, HfConverter.Options.of(type), null);
         return out;
     }
 
@@ -185,7 +185,7 @@ class HfConverterTest {
     @Test
     void sentencePieceVocabularyAsLlamaCppWritesIt() {
         Path hf = TinyCheckpoint.create(Kind.BITNET_1BITLLM_F16, 1).writeHf(dir.resolve("sp"));
-        GgufMetadata m = metadataOf(HfVocabulary.read(hf, TinyCheckpoint.VOCAB + 3).metadata());
+        GgufMetadata m = metadataOf(HfVocabulary.read(hf, TinyCheckpoint.VOCAB + 3, null).metadata());
         String[] tokens = m.getArray("tokenizer.ggml.tokens").strings();
         float[] scores = m.getArray("tokenizer.ggml.scores").floats();
         int[] types = m.getArray("tokenizer.ggml.token_type").ints();
@@ -217,7 +217,7 @@ class HfConverterTest {
         Files.writeString(hf.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"add_bos_token\": true}");
         Files.writeString(hf.resolve("config.json"), Files.readString(hf.resolve("config.json"))
                 .replace("{", "{\"eos_token_id\": 2, \"pad_token_id\": 318, \"unk_token_id\": 99999, "));
-        var m = HfVocabulary.read(hf, TinyCheckpoint.VOCAB).metadata();
+        var m = HfVocabulary.read(hf, TinyCheckpoint.VOCAB, null).metadata();
         List<String> keys = m.keySet().stream().filter(k -> k.endsWith("_token_id") || k.contains(".add_")).toList();
         assertEquals(List.of("tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
                 "tokenizer.ggml.padding_token_id", "tokenizer.ggml.add_bos_token"), keys);
@@ -227,12 +227,28 @@ class HfConverterTest {
         assertEquals(318, md.getInt("tokenizer.ggml.padding_token_id"));
     }
 
+    /** An unrecognised pre-tokenizer stops with a hint; --tokenizer-pre names it. */
+    @Test
+    void unrecognisedPreTokenizerCanBeNamed() throws IOException {
+        Path hf = TinyCheckpoint.create(Kind.LLAMA_F16, 1).writeHf(dir.resolve("m"));
+        Files.writeString(hf.resolve("tokenizer.json"), Files.readString(hf.resolve("tokenizer.json"))
+                .replace("{\"type\": \"ByteLevel\", \"add_prefix_space\": false}", "{\"type\": \"Whitespace\"}"));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
+        assertTrue(e.getMessage().contains("unrecognised pre-tokenizer") && e.getMessage().contains("--tokenizer-pre"),
+                e.getMessage());
+        HfConverter.convert(hf, dir.resolve("o.gguf"), new HfConverter.Options(GgmlType.I2_S, GgmlType.F16, "falcon3"), null);
+        try (GgufFile f = GgufFile.open(dir.resolve("o.gguf"))) {
+            assertEquals("falcon3", f.metadata().getString("tokenizer.ggml.pre"));
+        }
+    }
+
     @Test
     void truncatedSentencePieceModelIsAClearError() throws IOException {
         Path hf = TinyCheckpoint.create(Kind.BITNET_1BITLLM_F16, 1).writeHf(dir.resolve("sp"));
         byte[] model = Files.readAllBytes(hf.resolve("tokenizer.model"));
         Files.write(hf.resolve("tokenizer.model"), java.util.Arrays.copyOf(model, model.length / 2 + 1));
-        var e = assertThrows(IllegalArgumentException.class, () -> HfVocabulary.read(hf, TinyCheckpoint.VOCAB));
+        var e = assertThrows(IllegalArgumentException.class, () -> HfVocabulary.read(hf, TinyCheckpoint.VOCAB, null));
         assertTrue(e.getMessage().contains("not a valid SentencePiece model"), e.getMessage());
     }
 
@@ -242,7 +258,7 @@ class HfConverterTest {
         Files.writeString(hf.resolve("config.json"), Files.readString(hf.resolve("config.json"))
                 .replace("LlamaForCausalLM", "MistralForCausalLM"));
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), GgmlType.I2_S, GgmlType.F16, null));
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
         assertTrue(e.getMessage().contains("MistralForCausalLM is not supported"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("o.gguf")));
     }
@@ -253,7 +269,7 @@ class HfConverterTest {
         Files.writeString(hf.resolve("config.json"), Files.readString(hf.resolve("config.json"))
                 .replace("\"intermediate_size\": 512", "\"intermediate_size\": 768"));
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), GgmlType.I2_S, GgmlType.F16, null));
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
         assertTrue(e.getMessage().contains("'model.layers.0.mlp.gate_proj.weight' has shape [512, 256], expected [768, 256]"),
                 e.getMessage());
     }
@@ -264,7 +280,7 @@ class HfConverterTest {
         Files.writeString(hf.resolve("config.json"), Files.readString(hf.resolve("config.json"))
                 .replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1"));
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), GgmlType.I2_S, GgmlType.F16, null));
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
         assertTrue(e.getMessage().contains("unexpected tensor 'model.layers.1."), e.getMessage());
     }
 
@@ -278,7 +294,7 @@ class HfConverterTest {
                 .replace("layers.0.self_attn.q_proj.weight_scale", "layers.0.self_attn.q_proj.weight_scalX");
         Files.write(st, text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), GgmlType.I2_S, GgmlType.F16, null));
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
         assertTrue(e.getMessage().contains("q_proj.weight_scale is missing"), e.getMessage());
     }
 
@@ -296,7 +312,7 @@ class HfConverterTest {
         bytes[(int) (8 + headerLength + begin)] = (byte) 0xff; // four codes of 3
         Files.write(st, bytes);
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), GgmlType.I2_S, GgmlType.F16, null));
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
         assertTrue(e.getMessage().contains("'model.layers.0.mlp.up_proj.weight' holds the invalid ternary code 3"),
                 e.getMessage());
         assertFalse(Files.exists(dir.resolve("o.gguf")));
