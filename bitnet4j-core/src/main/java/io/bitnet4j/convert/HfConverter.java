@@ -187,7 +187,7 @@ public final class HfConverter {
         }
     }
 
-    /** The GGUF tensors in the order bitnet4j's synth writes them (token_embd, output_norm, output, blocks). */
+    /** The GGUF tensors in the order of bitnet.cpp's files (token_embd, output_norm, output, then each block). */
     private static List<Plan> plan(HfCheckpoint ckpt, GgmlType type, GgmlType embdType, Set<String> notes) {
         HfConfig c = ckpt.config();
         Map<String, Tensor> all = ckpt.tensors();

@@ -126,6 +126,27 @@ class HfConverterTest {
         }
     }
 
+    /**
+     * An FFN width that is not a multiple of the type's block (the 3B's 8640 for I2_S's 128) stores ffn_down as
+     * Q8_0, says so in the notes, and still matches the directly built file.
+     */
+    @Test
+    void ffnWidthOffTheBlockFallsBackToQ8_0() {
+        TinyCheckpoint truth = TinyCheckpoint.create(Kind.BITNET_1BITLLM_F16, 2, 320);
+        Path hf = truth.writeHf(dir.resolve("hf"));
+        Path converted = dir.resolve("c.gguf");
+        HfConverter.Summary s = HfConverter.convert(hf, converted, HfConverter.Options.of(GgmlType.I2_S), null);
+        assertEquals(List.of("blk.*.ffn_down.weight: row length 320 is not a multiple of I2_S's block of 128; "
+                + "written as Q8_0"), s.notes());
+        Path expected = dir.resolve("e.gguf");
+        try (GgufFile c = GgufFile.open(converted)) {
+            assertEquals(GgmlType.Q8_0, c.tensorInfo("blk.1.ffn_down.weight").type());
+            assertEquals(GgmlType.I2_S, c.tensorInfo("blk.1.ffn_up.weight").type());
+            truth.writeExpectedGguf(expected, c.metadata(), GgmlType.I2_S, GgmlType.F16);
+        }
+        assertArrayEquals(logits(expected), logits(converted));
+    }
+
     /** microsoft/BitNet-b1.58-2B-4T's packed form and its -bf16 master weights give byte-identical GGUF tensors. */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"I2_S", "TQ2_0", "TQ1_0", "F16"})
