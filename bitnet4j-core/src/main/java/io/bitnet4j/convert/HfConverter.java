@@ -113,9 +113,11 @@ public final class HfConverter {
             Set<String> notes = new LinkedHashSet<>();
             List<Plan> plans = plan(ckpt, type, embdType, notes);
             boolean tied = plans.stream().noneMatch(p -> p.name().equals("output.weight"));
-            ModelLayout layout = new ModelLayout("hf", c.family().ggufArchitecture, hfDir.toAbsolutePath().getFileName()
-                    .toString(), c.hidden(), c.layers(), c.heads(), c.kvHeads(), c.ff(), vocab.size(), c.contextLength(),
-                    c.ropeTheta(), c.rmsEps(), tied, ModelLayout.VocabKind.BPE);
+            // general.name is the folder's name, as in bitnet.cpp's convert-hf-to-gguf-bitnet.py
+            Path folder = hfDir.toAbsolutePath().normalize().getFileName();
+            ModelLayout layout = new ModelLayout("hf", c.family().ggufArchitecture,
+                    folder == null ? "model" : folder.toString(), c.hidden(), c.layers(), c.heads(), c.kvHeads(), c.ff(),
+                    vocab.size(), c.contextLength(), c.ropeTheta(), c.rmsEps(), tied, ModelLayout.VocabKind.BPE);
             GgufWriter writer = new GgufWriter();
             SynthModel.metadata(layout, layout.modelName(), type, embdType, vocab).forEach(writer::put);
             write(writer, plans, out, progress);
