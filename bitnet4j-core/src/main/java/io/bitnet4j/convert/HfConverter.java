@@ -288,8 +288,7 @@ public final class HfConverter {
 
     /**
      * A linear layer {@code prefix.weight} of {@code out x in} (PyTorch order). {@code permuteHeads > 0} applies
-     * llama.cpp's Q/K permutation for that many heads: within each head, GGUF row {@code 2i + j} is HF row
-     * {@code j * headDim/2 + i}.
+     * llama.cpp's Q/K permutation ({@link #hfRowOfNormRopeRow}) for that many heads.
      */
     private static Plan linear(String name, HfCheckpoint ckpt, Set<String> used, String prefix, long in, long out,
             int permuteHeads, GgmlType type, Set<String> notes) {
@@ -317,17 +316,18 @@ public final class HfConverter {
             checkFloat(w);
             values = c.family().ternarisesFloatWeights() ? ternarised(w, in) : copyRows(w, in);
         }
-        Rows rows = values;
-        if (permuteHeads > 0) {
-            long headDim = out / permuteHeads;
-            long half = headDim / 2;
-            rows = (r, dst, off) -> {
-                long head = r / headDim;
-                long within = r % headDim;
-                values.row(head * headDim + (within % 2) * half + within / 2, dst, off);
-            };
-        }
+        long headDim = permuteHeads > 0 ? out / permuteHeads : 0;
+        Rows rows = permuteHeads == 0 ? values : (r, dst, off) -> values.row(hfRowOfNormRopeRow(r, headDim), dst, off);
         return new Plan(name, SynthModel.storedType(type, in, name, notes), in, out, rows);
+    }
+
+    /**
+     * llama.cpp's Q/K permutation: Hugging Face's RoPE rotates dimensions (i, i + headDim/2) of a head together,
+     * llama.cpp's normal RoPE (2i, 2i + 1); so GGUF row {@code 2i + j} of a head is HF row {@code j * headDim/2 + i}.
+     */
+    static long hfRowOfNormRopeRow(long r, long headDim) {
+        long within = r % headDim;
+        return r - within + (within % 2) * (headDim / 2) + within / 2;
     }
 
     private static float scale(Tensor t) {

@@ -147,6 +147,67 @@ class HfConverterTest {
         assertArrayEquals(logits(expected), logits(converted));
     }
 
+    /**
+     * The Q/K row permutation is what makes llama.cpp's normal RoPE (pairs 2i, 2i+1) compute Hugging Face's
+     * rotate-half RoPE (pairs i, i + d/2, both with frequency base^(-2i/d)): rotated query·key products of a head
+     * agree for any vectors and positions.
+     */
+    @Test
+    void qkPermutationTurnsRotateHalfRopeIntoNormRope() {
+        int d = 16;
+        java.util.Random rnd = new java.util.Random(9);
+        for (int trial = 0; trial < 20; trial++) {
+            double[] q = rnd.doubles(d, -1, 1).toArray();
+            double[] k = rnd.doubles(d, -1, 1).toArray();
+            int pq = rnd.nextInt(100);
+            int pk = rnd.nextInt(100);
+            double hf = dot(rotateHalf(q, pq), rotateHalf(k, pk));
+            double[] q2 = new double[d];
+            double[] k2 = new double[d];
+            for (int r = 0; r < d; r++) {
+                q2[r] = q[(int) HfConverter.hfRowOfNormRopeRow(r, d)];
+                k2[r] = k[(int) HfConverter.hfRowOfNormRopeRow(r, d)];
+            }
+            assertEquals(hf, dot(normRope(q2, pq), normRope(k2, pk)), 1e-9);
+        }
+        assertEquals(16 + 8 + 3, HfConverter.hfRowOfNormRopeRow(16 + 7, d), "second head, row 7 = 2*3 + 1");
+    }
+
+    private static double theta(int i, int d, int pos) {
+        return pos * Math.pow(10000, -2.0 * i / d);
+    }
+
+    private static double[] rotateHalf(double[] x, int pos) {
+        int h = x.length / 2;
+        double[] y = new double[x.length];
+        for (int i = 0; i < h; i++) {
+            double c = Math.cos(theta(i, x.length, pos));
+            double s = Math.sin(theta(i, x.length, pos));
+            y[i] = x[i] * c - x[i + h] * s;
+            y[i + h] = x[i + h] * c + x[i] * s;
+        }
+        return y;
+    }
+
+    private static double[] normRope(double[] x, int pos) {
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length / 2; i++) {
+            double c = Math.cos(theta(i, x.length, pos));
+            double s = Math.sin(theta(i, x.length, pos));
+            y[2 * i] = x[2 * i] * c - x[2 * i + 1] * s;
+            y[2 * i + 1] = x[2 * i + 1] * c + x[2 * i] * s;
+        }
+        return y;
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
     /** microsoft/BitNet-b1.58-2B-4T's packed form and its -bf16 master weights give byte-identical GGUF tensors. */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"I2_S", "TQ2_0", "TQ1_0", "F16"})
