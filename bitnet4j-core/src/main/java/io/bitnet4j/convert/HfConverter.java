@@ -113,11 +113,9 @@ public final class HfConverter {
             Set<String> notes = new LinkedHashSet<>();
             List<Plan> plans = plan(ckpt, type, embdType, notes);
             boolean tied = plans.stream().noneMatch(p -> p.name().equals("output.weight"));
-            // general.name is the folder's name, as in bitnet.cpp's convert-hf-to-gguf-bitnet.py
-            Path folder = hfDir.toAbsolutePath().normalize().getFileName();
-            ModelLayout layout = new ModelLayout("hf", c.family().ggufArchitecture,
-                    folder == null ? "model" : folder.toString(), c.hidden(), c.layers(), c.heads(), c.kvHeads(), c.ff(),
-                    vocab.size(), c.contextLength(), c.ropeTheta(), c.rmsEps(), tied, ModelLayout.VocabKind.BPE);
+            ModelLayout layout = new ModelLayout("hf", c.family().ggufArchitecture, modelName(hfDir), c.hidden(),
+                    c.layers(), c.heads(), c.kvHeads(), c.ff(), vocab.size(), c.contextLength(), c.ropeTheta(),
+                    c.rmsEps(), tied, ModelLayout.VocabKind.BPE);
             GgufWriter writer = new GgufWriter();
             SynthModel.metadata(layout, layout.modelName(), type, embdType, vocab).forEach(writer::put);
             write(writer, plans, out, progress);
@@ -125,6 +123,23 @@ public final class HfConverter {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * {@code general.name}: the folder's name, as bitnet.cpp's convert-hf-to-gguf-bitnet.py writes it; for a
+     * Hugging Face cache snapshot ({@code models--org--name/snapshots/<commit>}) the repository's name.
+     */
+    static String modelName(Path hfDir) {
+        Path dir = hfDir.toAbsolutePath().normalize();
+        Path parent = dir.getParent();
+        Path repo = parent == null ? null : parent.getParent();
+        if (parent != null && repo != null && repo.getFileName() != null
+                && parent.getFileName().toString().equals("snapshots")
+                && repo.getFileName().toString().startsWith("models--")) {
+            String r = repo.getFileName().toString();
+            return r.substring(r.lastIndexOf("--") + 2);
+        }
+        return dir.getFileName() == null ? "model" : dir.getFileName().toString();
     }
 
     private static void write(GgufWriter writer, List<Plan> plans, Path out, SynthModel.Progress progress) {

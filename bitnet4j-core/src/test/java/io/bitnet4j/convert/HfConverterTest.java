@@ -335,6 +335,15 @@ class HfConverterTest {
     }
 
     @Test
+    void modelNameIsTheFolderOrTheCachedRepository() {
+        assertEquals("BitNet-b1.58-2B-4T", HfConverter.modelName(Path.of("/m/BitNet-b1.58-2B-4T")));
+        assertEquals("BitNet-b1.58-2B-4T", HfConverter.modelName(Path.of("/m/BitNet-b1.58-2B-4T/./")));
+        assertEquals("bitnet-b1.58-2B-4T-bf16", HfConverter.modelName(
+                Path.of("/c/hub/models--microsoft--bitnet-b1.58-2B-4T-bf16/snapshots/5e3c0a8b")));
+        assertEquals("model", HfConverter.modelName(Path.of("/")));
+    }
+
+    @Test
     void unsupportedArchitectureIsNamed() throws IOException {
         Path hf = TinyCheckpoint.create(Kind.LLAMA_F16, 1).writeHf(dir.resolve("m"));
         Files.writeString(hf.resolve("config.json"), Files.readString(hf.resolve("config.json"))
