@@ -32,6 +32,11 @@ final class ConvertCommand implements Callable<Integer> {
             description = "Token embedding (and untied output) type: f16, q6_k, q8_0 (default: ${DEFAULT-VALUE}).")
     String embdType;
 
+    @Option(names = "--tokenizer-pre", paramLabel = "NAME",
+            description = "tokenizer.ggml.pre to write when the tokenizer.json pre-tokenizer is not recognised "
+                    + "(llama.cpp's name, e.g. falcon3).")
+    String tokenizerPre;
+
     @Spec
     CommandSpec spec;
 
@@ -40,16 +45,17 @@ final class ConvertCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
         int[] shownPercent = {-1};
-        HfConverter.Summary s = HfConverter.convert(hfDir, output, typeNamed(type, "--type"),
-                typeNamed(embdType, "--embd-type"), (done, count, bytesDone, bytesTotal, name) -> {
-                    int percent = (int) (100 * bytesDone / Math.max(1, bytesTotal));
-                    if (percent != shownPercent[0] || done == count) {
-                        shownPercent[0] = percent;
-                        err.printf("\rconvert: %3d%%  %d/%d tensors, %s of %s", percent, done, count,
-                                InfoCommand.bytes(bytesDone), InfoCommand.bytes(bytesTotal));
-                        err.flush();
-                    }
-                });
+        HfConverter.Options options = new HfConverter.Options(typeNamed(type, "--type"),
+                typeNamed(embdType, "--embd-type"), tokenizerPre);
+        HfConverter.Summary s = HfConverter.convert(hfDir, output, options, (done, count, bytesDone, bytesTotal, name) -> {
+            int percent = (int) (100 * bytesDone / Math.max(1, bytesTotal));
+            if (percent != shownPercent[0] || done == count) {
+                shownPercent[0] = percent;
+                err.printf("\rconvert: %3d%%  %d/%d tensors, %s of %s", percent, done, count,
+                        InfoCommand.bytes(bytesDone), InfoCommand.bytes(bytesTotal));
+                err.flush();
+            }
+        });
         err.println();
         for (String note : s.notes()) {
             err.println("note: " + note);

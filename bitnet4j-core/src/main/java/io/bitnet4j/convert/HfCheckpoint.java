@@ -39,10 +39,12 @@ public final class HfCheckpoint implements AutoCloseable {
             throw new IllegalArgumentException(dir + " has no config.json");
         }
         HfConfig config = HfConfig.parse(Json.parse(configFile), configFile);
+        Path index = dir.resolve(INDEX);
+        Map<String, String> weightMap = Files.isRegularFile(index) ? weightMap(index) : null;
         List<SafetensorsFile> files = new ArrayList<>();
         try {
             Map<String, SafetensorsFile.Tensor> tensors = new LinkedHashMap<>();
-            for (Path shard : shards(dir)) {
+            for (Path shard : shards(dir, weightMap)) {
                 SafetensorsFile f = SafetensorsFile.open(shard);
                 files.add(f);
                 for (SafetensorsFile.Tensor t : f.tensors().values()) {
@@ -53,7 +55,9 @@ public final class HfCheckpoint implements AutoCloseable {
                     }
                 }
             }
-            checkIndexMatches(dir, tensors, files);
+            if (weightMap != null) {
+                checkIndexMatches(index, weightMap, tensors, files);
+            }
             return new HfCheckpoint(dir, config, List.copyOf(files), Collections.unmodifiableMap(tensors));
         } catch (RuntimeException e) {
             files.forEach(SafetensorsFile::close);
@@ -62,11 +66,11 @@ public final class HfCheckpoint implements AutoCloseable {
     }
 
     /** The shard files: those the index names (in first-mention order), else the single file. */
-    private static List<Path> shards(Path dir) {
-        Path index = dir.resolve(INDEX);
-        if (Files.isRegularFile(index)) {
+    private static List<Path> shards(Path dir, Map<String, String> weightMap) {
+        if (weightMap != null) {
+            Path index = dir.resolve(INDEX);
             List<Path> out = new ArrayList<>();
-            for (String file : weightMap(index).values()) {
+            for (String file : weightMap.values()) {
                 // the index is untrusted: a shard must be a plain file name inside the model folder
                 if (file.isEmpty() || file.contains("/") || file.contains("\\") || file.equals("..") || file.equals(".")) {
                     throw new IllegalArgumentException(index + ": shard name '" + file + "' is not a plain file name");
@@ -103,14 +107,9 @@ public final class HfCheckpoint implements AutoCloseable {
         throw new IllegalArgumentException(index + " has no \"weight_map\" object");
     }
 
-    /** With an index, every tensor it lists must be in the shard it names, and every shard tensor listed. */
-    private static void checkIndexMatches(Path dir, Map<String, SafetensorsFile.Tensor> tensors,
+    /** Every tensor the index lists must be in the shard it names, and every shard tensor must be listed. */
+    private static void checkIndexMatches(Path index, Map<String, String> map, Map<String, SafetensorsFile.Tensor> tensors,
             List<SafetensorsFile> files) {
-        Path index = dir.resolve(INDEX);
-        if (!Files.isRegularFile(index)) {
-            return;
-        }
-        Map<String, String> map = weightMap(index);
         for (Map.Entry<String, String> e : map.entrySet()) {
             SafetensorsFile.Tensor t = tensors.get(e.getKey());
             if (t == null || !shardOf(files, t).getFileName().toString().equals(e.getValue())) {

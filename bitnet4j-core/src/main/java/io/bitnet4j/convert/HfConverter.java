@@ -50,6 +50,32 @@ public final class HfConverter {
     /** The linear weight types {@code convert} writes. */
     public static final Set<GgmlType> TYPES = EnumSet.of(GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0, GgmlType.F16);
 
+    /**
+     * What to write.
+     *
+     * @param type         linear weight type: I2_S, TQ2_0, TQ1_0 or F16
+     * @param embdType     token embedding (and untied output) type: F16, Q6_K or Q8_0
+     * @param tokenizerPre {@code tokenizer.ggml.pre} to write for a tokenizer.json whose pre-tokenizer bitnet4j does
+     *                     not recognise; null to recognise it
+     */
+    public record Options(GgmlType type, GgmlType embdType, String tokenizerPre) {
+        public Options {
+            if (!TYPES.contains(type)) {
+                throw new IllegalArgumentException("--type " + type.name().toLowerCase() + " is not a type convert "
+                        + "writes (use one of i2_s, tq2_0, tq1_0, f16)");
+            }
+            if (!SynthOptions.EMBEDDING_TYPES.contains(embdType)) {
+                throw new IllegalArgumentException("--embd-type " + embdType.name().toLowerCase() + " is not an "
+                        + "embedding type convert writes (use one of f16, q6_k, q8_0)");
+            }
+        }
+
+        /** {@code type} for the linear weights, F16 for the embedding (as in the official 2B-4T file). */
+        public static Options of(GgmlType type) {
+            return new Options(type, GgmlType.F16, null);
+        }
+    }
+
     /** What was written; {@code notes} lists tensors stored in another type than asked (row length). */
     public record Summary(Path file, long fileSize, int tensorCount, String architecture, List<String> notes) {}
 
@@ -73,24 +99,23 @@ public final class HfConverter {
         void row(long r, float[] dst, int off);
     }
 
-    public static Summary convert(Path hfDir, Path out, GgmlType type, GgmlType embdType, SynthModel.Progress progress) {
-        if (!TYPES.contains(type)) {
-            throw new IllegalArgumentException("--type " + type.name().toLowerCase() + " is not a type convert writes "
-                    + "(use one of i2_s, tq2_0, tq1_0, f16)");
-        }
-        if (!SynthOptions.EMBEDDING_TYPES.contains(embdType)) {
-            throw new IllegalArgumentException("--embd-type " + embdType.name().toLowerCase() + " is not an embedding "
-                    + "type convert writes (use one of f16, q6_k, q8_0)");
-        }
+    /**
+     * Converts the checkpoint in {@code hfDir} to {@code out}.
+     *
+     * @param progress called after each tensor is written, or null
+     */
+    public static Summary convert(Path hfDir, Path out, Options options, SynthModel.Progress progress) {
+        GgmlType type = options.type();
+        GgmlType embdType = options.embdType();
         try (HfCheckpoint ckpt = HfCheckpoint.open(hfDir)) {
             HfConfig c = ckpt.config();
-            SynthVocab vocab = HfVocabulary.read(hfDir, c.vocab());
+            SynthVocab vocab = HfVocabulary.read(hfDir, c.vocab(), options.tokenizerPre());
             Set<String> notes = new LinkedHashSet<>();
             List<Plan> plans = plan(ckpt, type, embdType, notes);
             boolean tied = plans.stream().noneMatch(p -> p.name().equals("output.weight"));
-            ModelLayout layout = new ModelLayout("hf", c.family().ggufArchitecture, hfDir.toAbsolutePath().getFileName()
-                    .toString(), c.hidden(), c.layers(), c.heads(), c.kvHeads(), c.ff(), vocab.size(), c.contextLength(),
-                    c.ropeTheta(), c.rmsEps(), tied, ModelLayout.VocabKind.BPE);
+            ModelLayout layout = new ModelLayout("hf", c.family().ggufArchitecture, modelName(hfDir), c.hidden(),
+                    c.layers(), c.heads(), c.kvHeads(), c.ff(), vocab.size(), c.contextLength(), c.ropeTheta(),
+                    c.rmsEps(), tied, ModelLayout.VocabKind.BPE);
             GgufWriter writer = new GgufWriter();
             SynthModel.metadata(layout, layout.modelName(), type, embdType, vocab).forEach(writer::put);
             write(writer, plans, out, progress);
@@ -98,6 +123,23 @@ public final class HfConverter {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * {@code general.name}: the folder's name, as bitnet.cpp's convert-hf-to-gguf-bitnet.py writes it; for a
+     * Hugging Face cache snapshot ({@code models--org--name/snapshots/<commit>}) the repository's name.
+     */
+    static String modelName(Path hfDir) {
+        Path dir = hfDir.toAbsolutePath().normalize();
+        Path parent = dir.getParent();
+        Path repo = parent == null ? null : parent.getParent();
+        if (parent != null && repo != null && repo.getFileName() != null
+                && parent.getFileName().toString().equals("snapshots")
+                && repo.getFileName().toString().startsWith("models--")) {
+            String r = repo.getFileName().toString();
+            return r.substring(r.lastIndexOf("--") + 2);
+        }
+        return dir.getFileName() == null ? "model" : dir.getFileName().toString();
     }
 
     private static void write(GgufWriter writer, List<Plan> plans, Path out, SynthModel.Progress progress) {
@@ -162,7 +204,7 @@ public final class HfConverter {
         }
     }
 
-    /** The GGUF tensors in the order bitnet4j's synth writes them (token_embd, output_norm, output, blocks). */
+    /** The GGUF tensors in the order of bitnet.cpp's files (token_embd, output_norm, output, then each block). */
     private static List<Plan> plan(HfCheckpoint ckpt, GgmlType type, GgmlType embdType, Set<String> notes) {
         HfConfig c = ckpt.config();
         Map<String, Tensor> all = ckpt.tensors();
@@ -261,8 +303,7 @@ public final class HfConverter {
 
     /**
      * A linear layer {@code prefix.weight} of {@code out x in} (PyTorch order). {@code permuteHeads > 0} applies
-     * llama.cpp's Q/K permutation for that many heads: within each head, GGUF row {@code 2i + j} is HF row
-     * {@code j * headDim/2 + i}.
+     * llama.cpp's Q/K permutation ({@link #hfRowOfNormRopeRow}) for that many heads.
      */
     private static Plan linear(String name, HfCheckpoint ckpt, Set<String> used, String prefix, long in, long out,
             int permuteHeads, GgmlType type, Set<String> notes) {
@@ -290,17 +331,18 @@ public final class HfConverter {
             checkFloat(w);
             values = c.family().ternarisesFloatWeights() ? ternarised(w, in) : copyRows(w, in);
         }
-        Rows rows = values;
-        if (permuteHeads > 0) {
-            long headDim = out / permuteHeads;
-            long half = headDim / 2;
-            rows = (r, dst, off) -> {
-                long head = r / headDim;
-                long within = r % headDim;
-                values.row(head * headDim + (within % 2) * half + within / 2, dst, off);
-            };
-        }
+        long headDim = permuteHeads > 0 ? out / permuteHeads : 0;
+        Rows rows = permuteHeads == 0 ? values : (r, dst, off) -> values.row(hfRowOfNormRopeRow(r, headDim), dst, off);
         return new Plan(name, SynthModel.storedType(type, in, name, notes), in, out, rows);
+    }
+
+    /**
+     * llama.cpp's Q/K permutation: Hugging Face's RoPE rotates dimensions (i, i + headDim/2) of a head together,
+     * llama.cpp's normal RoPE (2i, 2i + 1); so GGUF row {@code 2i + j} of a head is HF row {@code j * headDim/2 + i}.
+     */
+    static long hfRowOfNormRopeRow(long r, long headDim) {
+        long within = r % headDim;
+        return r - within + (within % 2) * (headDim / 2) + within / 2;
     }
 
     private static float scale(Tensor t) {

@@ -36,15 +36,27 @@ public final class HfVocabulary {
     static final int UNUSED = 5;
     static final int BYTE = 6;
 
-    /** @param vocabSize the model's {@code vocab_size} (rows of the embedding) */
-    public static SynthVocab read(Path dir, int vocabSize) {
+    /**
+     * @param vocabSize    the model's {@code vocab_size} (rows of the embedding)
+     * @param preTokenizer {@code tokenizer.ggml.pre} for a tokenizer.json whose pre-tokenizer bitnet4j does not
+     *                     recognise, or null to recognise it
+     */
+    public static SynthVocab read(Path dir, int vocabSize, String preTokenizer) {
         Path spModel = dir.resolve("tokenizer.model");
         Path json = dir.resolve("tokenizer.json");
         SynthVocab vocab;
         if (Files.isRegularFile(spModel)) {
             vocab = sentencePiece(spModel, vocabSize);
         } else if (Files.isRegularFile(json)) {
-            vocab = SynthVocab.fromHuggingFace(json, vocabSize);
+            try {
+                vocab = SynthVocab.fromHuggingFace(json, vocabSize, preTokenizer);
+            } catch (IllegalArgumentException e) {
+                if (preTokenizer == null && e.getMessage().contains("unrecognised pre-tokenizer")) {
+                    throw new IllegalArgumentException(e.getMessage() + "; if llama.cpp knows it, give its name with "
+                            + "--tokenizer-pre (e.g. falcon3)", e);
+                }
+                throw e;
+            }
         } else {
             throw new IllegalArgumentException(dir + " has neither tokenizer.model nor tokenizer.json");
         }

@@ -207,6 +207,14 @@ public record SynthVocab(Map<String, GgufValue> metadata, int size) {
      * @param vocabSize number of tokens to write (at least the tokenizer's), or 0 for exactly the tokenizer's
      */
     public static SynthVocab fromHuggingFace(Path tokenizerJson, int vocabSize) {
+        return fromHuggingFace(tokenizerJson, vocabSize, null);
+    }
+
+    /**
+     * As {@link #fromHuggingFace(Path, int)}, with {@code tokenizer.ggml.pre} given by the caller when
+     * {@code preTokenizer} is not null (for pre-tokenizers bitnet4j does not recognise from their configuration).
+     */
+    public static SynthVocab fromHuggingFace(Path tokenizerJson, int vocabSize, String preTokenizer) {
         Map<String, Object> root = asMap(Json.parse(tokenizerJson), "the top level of " + tokenizerJson);
         Map<String, Object> model = asMap(root.get("model"), tokenizerJson + ": \"model\"");
         if (!"BPE".equals(model.get("type")) || Boolean.TRUE.equals(model.get("byte_fallback"))) {
@@ -250,7 +258,8 @@ public record SynthVocab(Map<String, GgufValue> metadata, int size) {
 
         Map<String, GgufValue> m = new LinkedHashMap<>();
         m.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
-        m.put("tokenizer.ggml.pre", GgufValue.string(preTokenizerName(root.get("pre_tokenizer"), tokenizerJson)));
+        m.put("tokenizer.ggml.pre", GgufValue.string(preTokenizer != null ? preTokenizer
+                : preTokenizerName(root.get("pre_tokenizer"), tokenizerJson)));
         m.put("tokenizer.ggml.tokens", GgufValue.strings(tokens));
         m.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
         m.put("tokenizer.ggml.merges", GgufValue.strings(merges(model.get("merges"), tokenizerJson)));

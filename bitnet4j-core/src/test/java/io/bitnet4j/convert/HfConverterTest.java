@@ -56,7 +56,7 @@ class HfConverterTest {
         Path hf = truth.writeHf(dir.resolve("hf"));
         Path converted = dir.resolve("converted.gguf");
         List<String> progress = new ArrayList<>();
-        HfConverter.Summary summary = HfConverter.convert(hf, converted, type, GgmlType.F16,
+        HfConverter.Summary summary = HfConverter.convert(hf, converted, HfConverter.Options.of(type),
                 (done, count, bytesDone, bytesTotal, name) -> progress.add(done + "/" + count + " " + name));
         assertEquals(truth.values.size(), summary.tensorCount());
         assertEquals(truth.values.size(), progress.size());
@@ -126,6 +126,88 @@ class HfConverterTest {
         }
     }
 
+    /**
+     * An FFN width that is not a multiple of the type's block (the 3B's 8640 for I2_S's 128) stores ffn_down as
+     * Q8_0, says so in the notes, and still matches the directly built file.
+     */
+    @Test
+    void ffnWidthOffTheBlockFallsBackToQ8_0() {
+        TinyCheckpoint truth = TinyCheckpoint.create(Kind.BITNET_1BITLLM_F16, 2, 320);
+        Path hf = truth.writeHf(dir.resolve("hf"));
+        Path converted = dir.resolve("c.gguf");
+        HfConverter.Summary s = HfConverter.convert(hf, converted, HfConverter.Options.of(GgmlType.I2_S), null);
+        assertEquals(List.of("blk.*.ffn_down.weight: row length 320 is not a multiple of I2_S's block of 128; "
+                + "written as Q8_0"), s.notes());
+        Path expected = dir.resolve("e.gguf");
+        try (GgufFile c = GgufFile.open(converted)) {
+            assertEquals(GgmlType.Q8_0, c.tensorInfo("blk.1.ffn_down.weight").type());
+            assertEquals(GgmlType.I2_S, c.tensorInfo("blk.1.ffn_up.weight").type());
+            truth.writeExpectedGguf(expected, c.metadata(), GgmlType.I2_S, GgmlType.F16);
+        }
+        assertArrayEquals(logits(expected), logits(converted));
+    }
+
+    /**
+     * The Q/K row permutation is what makes llama.cpp's normal RoPE (pairs 2i, 2i+1) compute Hugging Face's
+     * rotate-half RoPE (pairs i, i + d/2, both with frequency base^(-2i/d)): rotated query·key products of a head
+     * agree for any vectors and positions.
+     */
+    @Test
+    void qkPermutationTurnsRotateHalfRopeIntoNormRope() {
+        int d = 16;
+        java.util.Random rnd = new java.util.Random(9);
+        for (int trial = 0; trial < 20; trial++) {
+            double[] q = rnd.doubles(d, -1, 1).toArray();
+            double[] k = rnd.doubles(d, -1, 1).toArray();
+            int pq = rnd.nextInt(100);
+            int pk = rnd.nextInt(100);
+            double hf = dot(rotateHalf(q, pq), rotateHalf(k, pk));
+            double[] q2 = new double[d];
+            double[] k2 = new double[d];
+            for (int r = 0; r < d; r++) {
+                q2[r] = q[(int) HfConverter.hfRowOfNormRopeRow(r, d)];
+                k2[r] = k[(int) HfConverter.hfRowOfNormRopeRow(r, d)];
+            }
+            assertEquals(hf, dot(normRope(q2, pq), normRope(k2, pk)), 1e-9);
+        }
+        assertEquals(16 + 8 + 3, HfConverter.hfRowOfNormRopeRow(16 + 7, d), "second head, row 7 = 2*3 + 1");
+    }
+
+    private static double theta(int i, int d, int pos) {
+        return pos * Math.pow(10000, -2.0 * i / d);
+    }
+
+    private static double[] rotateHalf(double[] x, int pos) {
+        int h = x.length / 2;
+        double[] y = new double[x.length];
+        for (int i = 0; i < h; i++) {
+            double c = Math.cos(theta(i, x.length, pos));
+            double s = Math.sin(theta(i, x.length, pos));
+            y[i] = x[i] * c - x[i + h] * s;
+            y[i + h] = x[i + h] * c + x[i] * s;
+        }
+        return y;
+    }
+
+    private static double[] normRope(double[] x, int pos) {
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length / 2; i++) {
+            double c = Math.cos(theta(i, x.length, pos));
+            double s = Math.sin(theta(i, x.length, pos));
+            y[2 * i] = x[2 * i] * c - x[2 * i + 1] * s;
+            y[2 * i + 1] = x[2 * i + 1] * c + x[2 * i] * s;
+        }
+        return y;
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
     /** microsoft/BitNet-b1.58-2B-4T's packed form and its -bf16 master weights give byte-identical GGUF tensors. */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"I2_S", "TQ2_0", "TQ1_0", "F16"})
@@ -153,14 +235,14 @@ class HfConverterTest {
                     .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         }
         Path i8 = dir.resolve("i8.gguf");
-        HfConverter.convert(hf, i8, GgmlType.TQ2_0, GgmlType.F16, null);
+        HfConverter.convert(hf, i8, HfConverter.Options.of(GgmlType.TQ2_0), null);
         assertArrayEquals(Files.readAllBytes(u8), Files.readAllBytes(i8));
     }
 
     private Path convert(Kind kind, GgmlType type, String name) {
         Path hf = TinyCheckpoint.create(kind, 5).writeHf(dir.resolve(name));
         Path out = dir.resolve(name + ".gguf");
-        HfConverter.convert(hf, out, type, GgmlType.F16, null);
+        HfConverter.convert(hf, out, HfConverter.Options.of(type), null);
         return out;
     }
 
@@ -185,7 +267,7 @@ class HfConverterTest {
     @Test
     void sentencePieceVocabularyAsLlamaCppWritesIt() {
         Path hf = TinyCheckpoint.create(Kind.BITNET_1BITLLM_F16, 1).writeHf(dir.resolve("sp"));
-        GgufMetadata m = metadataOf(HfVocabulary.read(hf, TinyCheckpoint.VOCAB + 3).metadata());
+        GgufMetadata m = metadataOf(HfVocabulary.read(hf, TinyCheckpoint.VOCAB + 3, null).metadata());
         String[] tokens = m.getArray("tokenizer.ggml.tokens").strings();
         float[] scores = m.getArray("tokenizer.ggml.scores").floats();
         int[] types = m.getArray("tokenizer.ggml.token_type").ints();
@@ -217,7 +299,7 @@ class HfConverterTest {
         Files.writeString(hf.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"add_bos_token\": true}");
         Files.writeString(hf.resolve("config.json"), Files.readString(hf.resolve("config.json"))
                 .replace("{", "{\"eos_token_id\": 2, \"pad_token_id\": 318, \"unk_token_id\": 99999, "));
-        var m = HfVocabulary.read(hf, TinyCheckpoint.VOCAB).metadata();
+        var m = HfVocabulary.read(hf, TinyCheckpoint.VOCAB, null).metadata();
         List<String> keys = m.keySet().stream().filter(k -> k.endsWith("_token_id") || k.contains(".add_")).toList();
         assertEquals(List.of("tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
                 "tokenizer.ggml.padding_token_id", "tokenizer.ggml.add_bos_token"), keys);
@@ -227,13 +309,38 @@ class HfConverterTest {
         assertEquals(318, md.getInt("tokenizer.ggml.padding_token_id"));
     }
 
+    /** An unrecognised pre-tokenizer stops with a hint; --tokenizer-pre names it. */
+    @Test
+    void unrecognisedPreTokenizerCanBeNamed() throws IOException {
+        Path hf = TinyCheckpoint.create(Kind.LLAMA_F16, 1).writeHf(dir.resolve("m"));
+        Files.writeString(hf.resolve("tokenizer.json"), Files.readString(hf.resolve("tokenizer.json"))
+                .replace("{\"type\": \"ByteLevel\", \"add_prefix_space\": false}", "{\"type\": \"Whitespace\"}"));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
+        assertTrue(e.getMessage().contains("unrecognised pre-tokenizer") && e.getMessage().contains("--tokenizer-pre"),
+                e.getMessage());
+        HfConverter.convert(hf, dir.resolve("o.gguf"), new HfConverter.Options(GgmlType.I2_S, GgmlType.F16, "falcon3"), null);
+        try (GgufFile f = GgufFile.open(dir.resolve("o.gguf"))) {
+            assertEquals("falcon3", f.metadata().getString("tokenizer.ggml.pre"));
+        }
+    }
+
     @Test
     void truncatedSentencePieceModelIsAClearError() throws IOException {
         Path hf = TinyCheckpoint.create(Kind.BITNET_1BITLLM_F16, 1).writeHf(dir.resolve("sp"));
         byte[] model = Files.readAllBytes(hf.resolve("tokenizer.model"));
         Files.write(hf.resolve("tokenizer.model"), java.util.Arrays.copyOf(model, model.length / 2 + 1));
-        var e = assertThrows(IllegalArgumentException.class, () -> HfVocabulary.read(hf, TinyCheckpoint.VOCAB));
+        var e = assertThrows(IllegalArgumentException.class, () -> HfVocabulary.read(hf, TinyCheckpoint.VOCAB, null));
         assertTrue(e.getMessage().contains("not a valid SentencePiece model"), e.getMessage());
+    }
+
+    @Test
+    void modelNameIsTheFolderOrTheCachedRepository() {
+        assertEquals("BitNet-b1.58-2B-4T", HfConverter.modelName(Path.of("/m/BitNet-b1.58-2B-4T")));
+        assertEquals("BitNet-b1.58-2B-4T", HfConverter.modelName(Path.of("/m/BitNet-b1.58-2B-4T/./")));
+        assertEquals("bitnet-b1.58-2B-4T-bf16", HfConverter.modelName(
+                Path.of("/c/hub/models--microsoft--bitnet-b1.58-2B-4T-bf16/snapshots/5e3c0a8b")));
+        assertEquals("model", HfConverter.modelName(Path.of("/")));
     }
 
     @Test
@@ -242,7 +349,7 @@ class HfConverterTest {
         Files.writeString(hf.resolve("config.json"), Files.readString(hf.resolve("config.json"))
                 .replace("LlamaForCausalLM", "MistralForCausalLM"));
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), GgmlType.I2_S, GgmlType.F16, null));
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
         assertTrue(e.getMessage().contains("MistralForCausalLM is not supported"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("o.gguf")));
     }
@@ -253,7 +360,7 @@ class HfConverterTest {
         Files.writeString(hf.resolve("config.json"), Files.readString(hf.resolve("config.json"))
                 .replace("\"intermediate_size\": 512", "\"intermediate_size\": 768"));
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), GgmlType.I2_S, GgmlType.F16, null));
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
         assertTrue(e.getMessage().contains("'model.layers.0.mlp.gate_proj.weight' has shape [512, 256], expected [768, 256]"),
                 e.getMessage());
     }
@@ -264,7 +371,7 @@ class HfConverterTest {
         Files.writeString(hf.resolve("config.json"), Files.readString(hf.resolve("config.json"))
                 .replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1"));
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), GgmlType.I2_S, GgmlType.F16, null));
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
         assertTrue(e.getMessage().contains("unexpected tensor 'model.layers.1."), e.getMessage());
     }
 
@@ -278,7 +385,7 @@ class HfConverterTest {
                 .replace("layers.0.self_attn.q_proj.weight_scale", "layers.0.self_attn.q_proj.weight_scalX");
         Files.write(st, text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), GgmlType.I2_S, GgmlType.F16, null));
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
         assertTrue(e.getMessage().contains("q_proj.weight_scale is missing"), e.getMessage());
     }
 
@@ -296,7 +403,7 @@ class HfConverterTest {
         bytes[(int) (8 + headerLength + begin)] = (byte) 0xff; // four codes of 3
         Files.write(st, bytes);
         var e = assertThrows(IllegalArgumentException.class,
-                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), GgmlType.I2_S, GgmlType.F16, null));
+                () -> HfConverter.convert(hf, dir.resolve("o.gguf"), HfConverter.Options.of(GgmlType.I2_S), null));
         assertTrue(e.getMessage().contains("'model.layers.0.mlp.up_proj.weight' holds the invalid ternary code 3"),
                 e.getMessage());
         assertFalse(Files.exists(dir.resolve("o.gguf")));

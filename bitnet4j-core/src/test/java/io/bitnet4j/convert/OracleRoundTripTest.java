@@ -43,7 +43,7 @@ class OracleRoundTripTest {
             writeHfCheckpoint(f, hf);
         }
         Path converted = dir.resolve("converted.gguf");
-        HfConverter.convert(hf, converted, GgmlType.I2_S, GgmlType.F16, null);
+        HfConverter.convert(hf, converted, HfConverter.Options.of(GgmlType.I2_S), null);
 
         try (GgufFile expected = GgufFile.open(oracle); GgufFile actual = GgufFile.open(converted)) {
             GgufMetadata em = expected.metadata();

@@ -63,6 +63,7 @@ public final class TinyCheckpoint {
     public static final int VOCAB = 320;
 
     final Kind kind;
+    final int ff;
     /** GGUF name -> values in GGUF order (row = output feature, ne0 contiguous). */
     final Map<String, float[]> values = new LinkedHashMap<>();
     /** GGUF name -> GGUF shape [ne0, ne1]. */
@@ -71,8 +72,9 @@ public final class TinyCheckpoint {
     final Map<String, int[]> ternary = new LinkedHashMap<>();
     final Map<String, Float> scales = new LinkedHashMap<>();
 
-    private TinyCheckpoint(Kind kind, long seed) {
+    private TinyCheckpoint(Kind kind, long seed, int ff) {
         this.kind = kind;
+        this.ff = ff;
         Random rnd = new Random(seed);
         int headDim = HIDDEN / HEADS;
         int kv = kind.kvHeads * headDim;
@@ -92,18 +94,23 @@ public final class TinyCheckpoint {
             }
             addTernary(p + "attn_output.weight", rnd, HIDDEN, HIDDEN);
             addFloat(p + "ffn_norm.weight", rnd, HIDDEN, 1, true);
-            addTernary(p + "ffn_gate.weight", rnd, HIDDEN, FF);
-            addTernary(p + "ffn_up.weight", rnd, HIDDEN, FF);
+            addTernary(p + "ffn_gate.weight", rnd, HIDDEN, ff);
+            addTernary(p + "ffn_up.weight", rnd, HIDDEN, ff);
             if (!kind.llama()) {
-                addFloat(p + "ffn_sub_norm.weight", rnd, FF, 1, true);
+                addFloat(p + "ffn_sub_norm.weight", rnd, ff, 1, true);
             }
-            addTernary(p + "ffn_down.weight", rnd, FF, HIDDEN);
+            addTernary(p + "ffn_down.weight", rnd, ff, HIDDEN);
         }
     }
 
     /** The same seed gives the same weights for every kind of the same architecture. */
     public static TinyCheckpoint create(Kind kind, long seed) {
-        return new TinyCheckpoint(kind, seed);
+        return new TinyCheckpoint(kind, seed, FF);
+    }
+
+    /** With another FFN width, e.g. one that is not a multiple of a type's block (like the 3B's 8640). */
+    public static TinyCheckpoint create(Kind kind, long seed, int ff) {
+        return new TinyCheckpoint(kind, seed, ff);
     }
 
     /** Norms 1 + k/128, embeddings k/256 (|k| <= 64): exact in bf16 and fp16. */
@@ -139,13 +146,17 @@ public final class TinyCheckpoint {
         shapes.put(name, new long[] {in, out});
     }
 
-    /** The GGUF these weights should convert to: the given metadata, then each tensor encoded by Quantize. */
+    /**
+     * The GGUF these weights should convert to: the given metadata, then each tensor encoded by Quantize; like
+     * llama.cpp's quantizer, a linear tensor whose rows do not fit the type's blocks is stored as Q8_0.
+     */
     public void writeExpectedGguf(Path file, GgufMetadata metadata, GgmlType linearType, GgmlType embdType) {
         GgufWriter w = new GgufWriter();
         w.putAll(metadata);
         for (Map.Entry<String, float[]> e : values.entrySet()) {
             long[] shape = shapes.get(e.getKey());
-            GgmlType type = shape.length == 1 ? GgmlType.F32 : ternary.containsKey(e.getKey()) ? linearType : embdType;
+            GgmlType type = shape.length == 1 ? GgmlType.F32 : !ternary.containsKey(e.getKey()) ? embdType
+                    : shape[0] % linearType.blockSize == 0 ? linearType : GgmlType.Q8_0;
             byte[] bytes = Quantize.encode(type, e.getValue(), (int) shape[0]);
             w.addTensor(e.getKey(), type, shape, () -> ByteBuffer.wrap(bytes));
         }
@@ -200,7 +211,7 @@ public final class TinyCheckpoint {
                         + "\"quantization_mode\": \"offline\"}";
         boolean bitnet1 = kind == Kind.BITNET_1BITLLM_F16;
         return "{\"architectures\": [\"" + kind.hfArchitecture + "\"], \"hidden_size\": " + HIDDEN
-                + ", \"intermediate_size\": " + FF + ", \"num_attention_heads\": " + HEADS
+                + ", \"intermediate_size\": " + ff + ", \"num_attention_heads\": " + HEADS
                 + ", \"num_key_value_heads\": " + kind.kvHeads + ", \"num_hidden_layers\": " + LAYERS
                 + ", \"vocab_size\": " + VOCAB + ", \"max_position_embeddings\": " + (bitnet1 ? 2048 : 4096)
                 + ", \"rope_theta\": " + (bitnet1 ? "10000.0" : "500000.0") + ", \"rms_norm_eps\": 1e-05"
