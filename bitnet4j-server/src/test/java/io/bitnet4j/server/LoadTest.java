@@ -144,8 +144,8 @@ class LoadTest {
     @Test
     void concurrentStreamingClients() throws Exception {
         int clients = Integer.getInteger("load.clients", 4);
-        double seconds = Double.parseDouble(System.getProperty("load.seconds", "3"));
-        int maxTokens = Integer.getInteger("load.max_tokens", 32);
+        double seconds = Double.parseDouble(System.getProperty("load.seconds", "2"));
+        int maxTokens = Integer.getInteger("load.max_tokens", 16);
         int threads = Integer.getInteger("load.threads", 1);
         String modelProp = System.getProperty("load.model");
         Path model = modelProp != null ? Path.of(modelProp) : TestServer.synthModel();
@@ -154,7 +154,7 @@ class LoadTest {
                 .withLimits(1 << 20, Duration.ofSeconds(60), Duration.ofSeconds(5));
         try (OpenAiServer server = OpenAiServer.start(config, () -> BitNetModel.load(model, threads))) {
             server.awaitReady();
-            run(server.baseUrl(), 1, Math.min(1, seconds), maxTokens); // warm-up
+            run(server.baseUrl(), 1, Math.min(0.5, seconds), maxTokens); // warm-up
             Phase single = run(server.baseUrl(), 1, seconds, maxTokens);
             long heapBefore = heapAfterGc();
             Phase many = run(server.baseUrl(), clients, seconds, maxTokens);
