@@ -72,6 +72,7 @@ class LoadTest {
         AtomicLong requests = new AtomicLong();
         AtomicLong tokens = new AtomicLong();
         AtomicLong errors = new AtomicLong();
+        List<String> errorMessages = Collections.synchronizedList(new ArrayList<>());
         List<Long> ttft = Collections.synchronizedList(new ArrayList<>());
         List<Thread> threads = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
@@ -82,7 +83,8 @@ class LoadTest {
                         HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
                         if (r.statusCode() != 200) {
                             errors.incrementAndGet();
-                            r.body().close();
+                            errorMessages.add(r.statusCode() + " " + new String(r.body().readAllBytes(),
+                                    StandardCharsets.UTF_8));
                             continue;
                         }
                         long first = -1;
@@ -102,6 +104,7 @@ class LoadTest {
                                 // cheap string checks per chunk, JSON parsing only for the usage chunk: the
                                 // clients share the machine with the server and should cost it little
                                 if (line.startsWith("data: {\"error\"")) {
+                                    errorMessages.add(line);
                                     break;
                                 }
                                 if (first < 0 && line.contains("\"delta\":{\"content\":\"")
@@ -116,6 +119,7 @@ class LoadTest {
                         }
                         if (!done || used < 0) {
                             errors.incrementAndGet();
+                            errorMessages.add("stream ended early (done=" + done + ", usage=" + used + ")");
                             continue;
                         }
                         requests.incrementAndGet();
@@ -125,6 +129,7 @@ class LoadTest {
                         }
                     } catch (Exception e) {
                         errors.incrementAndGet();
+                        errorMessages.add(e.toString());
                     }
                 }
             }));
@@ -133,6 +138,7 @@ class LoadTest {
             t.join();
         }
         double wall = (System.nanoTime() - start) / 1e9;
+        errorMessages.stream().limit(5).forEach(m -> System.out.println("[load] error: " + m));
         return new Phase(clients, wall, (int) requests.get(), tokens.get(), (int) errors.get(), List.copyOf(ttft));
     }
 
