@@ -37,7 +37,6 @@ import org.eclipse.jetty.server.ServerConnector;
 public final class OpenAiServer implements AutoCloseable {
     private static final Set<String> ENDPOINTS = Set.of("/", "/health", "/metrics", "/v1/models",
             "/v1/chat/completions", "/v1/completions");
-    private static final long POLL_MILLIS = 250;
 
     private final ServerConfig config;
     private final ObjectMapper json = new ObjectMapper();
@@ -240,9 +239,7 @@ public final class OpenAiServer implements AutoCloseable {
     private void answer(Context ctx, Job job, OpenAiResponses out) throws InterruptedException {
         try {
             while (true) {
-                Job.Event e = job.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
-                switch (e) {
-                    case null -> { }
+                switch (job.take()) {
                     case Job.Text t -> { }
                     case Job.Done d -> {
                         send(ctx, 200, out.complete(d.result()));
@@ -274,9 +271,7 @@ public final class OpenAiServer implements AutoCloseable {
                 event(os, out.roleChunk());
             }
             while (true) {
-                Job.Event e = job.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
-                switch (e) {
-                    case null -> { }
+                switch (job.take()) {
                     case Job.Text t -> event(os, out.textChunk(t.text()));
                     case Job.Done d -> {
                         event(os, out.finishChunk(d.result().stopReason()));
