@@ -78,7 +78,8 @@ final class ServeCommand implements Callable<Integer> {
         String id = alias != null ? alias
                 : modelOptions.model != null ? modelOptions.model.getFileName().toString() : "bitnet4j-demo";
         int ctx = modelOptions.contextSize != null ? modelOptions.contextSize : 0;
-        ServerConfig config = new ServerConfig(host, port, parallel, queue, ctx, apiKey, id, maxBody,
+        ServerConfig config = new ServerConfig(host, port, parallel, queue, ctx, modelOptions.batchSize, apiKey, id,
+                maxBody,
                 Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(graceSeconds));
         if (!InetAddress.getByName(host).isLoopbackAddress() && apiKey == null) {
             err.println("warning: listening on " + host + " without --api-key: anyone who can reach it may use it");

@@ -98,8 +98,9 @@ public final class OpenAiServer implements AutoCloseable {
         try {
             model = loader.call();
             int ctx = config.contextSize() > 0 ? config.contextSize() : model.defaultContextSize();
-            loaded.complete(new Loaded(model, new Scheduler(model, config.parallel(), ctx, config.queueDepth(),
-                    metrics)));
+            Scheduler scheduler = new Scheduler(model, config.parallel(), ctx, config.batchSize(), config.queueDepth(),
+                    metrics);
+            loaded.complete(new Loaded(model, scheduler));
         } catch (Throwable t) {
             if (model != null) {
                 model.close();
@@ -216,9 +217,9 @@ public final class OpenAiServer implements AutoCloseable {
         int[] ids = l.model.encode(chat ? l.model.chatPrompt(req.messages()) : req.prompt());
         int ctxSize = l.scheduler.contextSize();
         if (ids.length >= ctxSize) {
-            throw new ApiException(400, "invalid_request_error", "context_length_exceeded", chat ? "messages" : "prompt",
-                    "the prompt is " + ids.length + " tokens; this server's context is " + ctxSize
-                            + " tokens per request (--ctx-size), which must also hold the reply");
+            throw new ApiException(400, "invalid_request_error", "context_length_exceeded",
+                    chat ? "messages" : "prompt", "the prompt is " + ids.length + " tokens; this server's context is "
+                            + ctxSize + " tokens per request (--ctx-size), which must also hold the reply");
         }
         Job job = new Job(ids, req.params());
         OpenAiResponses out = new OpenAiResponses(json, chat, config.modelId(), req.includeUsage());

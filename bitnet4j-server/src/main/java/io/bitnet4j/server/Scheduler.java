@@ -57,12 +57,12 @@ final class Scheduler implements AutoCloseable {
     private int finishedWhileDraining;
     private int cancelledWhileDraining;
 
-    Scheduler(BitNetModel model, int parallel, int contextSize, int queueDepth, Metrics metrics) {
+    Scheduler(BitNetModel model, int parallel, int contextSize, int batchSize, int queueDepth, Metrics metrics) {
         this.metrics = metrics;
         this.contextSize = contextSize;
         this.slots = new Slot[parallel];
         for (int i = 0; i < parallel; i++) {
-            slots[i] = new Slot(model.newSession(contextSize));
+            slots[i] = new Slot(model.newSession(contextSize, batchSize));
         }
         this.queueCapacity = queueDepth;
         // a zero-depth queue still hands requests over to the loop; admission below checks for a free slot first

@@ -81,8 +81,8 @@ class ChatPageBrowserTest {
                         && d.findElement(By.id("send")).isEnabled());
                 assertEquals(4, driver.findElements(By.cssSelector("#messages .msg")).size());
                 String metrics = t.get("/metrics").body();
-                assertTrue(metrics.contains("bitnet4j_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 2"),
-                        metrics);
+                assertTrue(metrics.contains(
+                        "bitnet4j_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 2"), metrics);
             } finally {
                 driver.quit();
             }

@@ -171,8 +171,8 @@ class LoadTest {
             Phase many = run(server.baseUrl(), clients, seconds, maxTokens);
             long heapAfter = heapAfterGc();
             double ratio = many.tokensPerSecond() / single.tokensPerSecond();
-            System.out.println("[load] model " + model.getFileName() + ", " + threads + " compute thread(s), max_tokens "
-                    + maxTokens);
+            System.out.println("[load] model " + model.getFileName() + ", " + threads + " compute thread(s), "
+                    + "max_tokens " + maxTokens);
             System.out.println("[load] single: " + single);
             System.out.println("[load] " + clients + "x:    " + many);
             System.out.printf("[load] aggregate/single tokens/s: %.2fx; heap after GC %d MiB -> %d MiB%n", ratio,
