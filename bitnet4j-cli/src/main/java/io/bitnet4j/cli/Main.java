@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 RunCommand.class,
                 ChatCommand.class,
+                ServeCommand.class,
                 TokenizeCommand.class,
                 BenchCommand.class,
                 SynthCommand.class,

@@ -5,7 +5,6 @@ import io.bitnet4j.generate.GenerationResult;
 import io.bitnet4j.generate.Session;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One generation request as the {@link Scheduler} sees it. The scheduler thread posts events (text pieces, then exactly
@@ -59,8 +58,8 @@ final class Job {
         events.add(e);
     }
 
-    /** The next event, or null if none came within the timeout. */
-    Event poll(long timeout, TimeUnit unit) throws InterruptedException {
-        return events.poll(timeout, unit);
+    /** The next event; the scheduler ends every job it accepted with {@link Done} or {@link Failed}. */
+    Event take() throws InterruptedException {
+        return events.take();
     }
 }

@@ -37,7 +37,6 @@ import org.eclipse.jetty.server.ServerConnector;
 public final class OpenAiServer implements AutoCloseable {
     private static final Set<String> ENDPOINTS = Set.of("/", "/health", "/metrics", "/v1/models",
             "/v1/chat/completions", "/v1/completions");
-    private static final long POLL_MILLIS = 250;
 
     private final ServerConfig config;
     private final ObjectMapper json = new ObjectMapper();
@@ -99,8 +98,9 @@ public final class OpenAiServer implements AutoCloseable {
         try {
             model = loader.call();
             int ctx = config.contextSize() > 0 ? config.contextSize() : model.defaultContextSize();
-            loaded.complete(new Loaded(model, new Scheduler(model, config.parallel(), ctx, config.queueDepth(),
-                    metrics)));
+            Scheduler scheduler = new Scheduler(model, config.parallel(), ctx, config.batchSize(), config.queueDepth(),
+                    metrics);
+            loaded.complete(new Loaded(model, scheduler));
         } catch (Throwable t) {
             if (model != null) {
                 model.close();
@@ -217,9 +217,9 @@ public final class OpenAiServer implements AutoCloseable {
         int[] ids = l.model.encode(chat ? l.model.chatPrompt(req.messages()) : req.prompt());
         int ctxSize = l.scheduler.contextSize();
         if (ids.length >= ctxSize) {
-            throw new ApiException(400, "invalid_request_error", "context_length_exceeded", chat ? "messages" : "prompt",
-                    "the prompt is " + ids.length + " tokens; this server's context is " + ctxSize
-                            + " tokens per request (--ctx-size), which must also hold the reply");
+            throw new ApiException(400, "invalid_request_error", "context_length_exceeded",
+                    chat ? "messages" : "prompt", "the prompt is " + ids.length + " tokens; this server's context is "
+                            + ctxSize + " tokens per request (--ctx-size), which must also hold the reply");
         }
         Job job = new Job(ids, req.params());
         OpenAiResponses out = new OpenAiResponses(json, chat, config.modelId(), req.includeUsage());
@@ -240,9 +240,7 @@ public final class OpenAiServer implements AutoCloseable {
     private void answer(Context ctx, Job job, OpenAiResponses out) throws InterruptedException {
         try {
             while (true) {
-                Job.Event e = job.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
-                switch (e) {
-                    case null -> { }
+                switch (job.take()) {
                     case Job.Text t -> { }
                     case Job.Done d -> {
                         send(ctx, 200, out.complete(d.result()));
@@ -274,9 +272,7 @@ public final class OpenAiServer implements AutoCloseable {
                 event(os, out.roleChunk());
             }
             while (true) {
-                Job.Event e = job.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
-                switch (e) {
-                    case null -> { }
+                switch (job.take()) {
                     case Job.Text t -> event(os, out.textChunk(t.text()));
                     case Job.Done d -> {
                         event(os, out.finishChunk(d.result().stopReason()));

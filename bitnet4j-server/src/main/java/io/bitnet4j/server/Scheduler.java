@@ -57,12 +57,12 @@ final class Scheduler implements AutoCloseable {
     private int finishedWhileDraining;
     private int cancelledWhileDraining;
 
-    Scheduler(BitNetModel model, int parallel, int contextSize, int queueDepth, Metrics metrics) {
+    Scheduler(BitNetModel model, int parallel, int contextSize, int batchSize, int queueDepth, Metrics metrics) {
         this.metrics = metrics;
         this.contextSize = contextSize;
         this.slots = new Slot[parallel];
         for (int i = 0; i < parallel; i++) {
-            slots[i] = new Slot(model.newSession(contextSize));
+            slots[i] = new Slot(model.newSession(contextSize, batchSize));
         }
         this.queueCapacity = queueDepth;
         // a zero-depth queue still hands requests over to the loop; admission below checks for a free slot first
@@ -80,10 +80,10 @@ final class Scheduler implements AutoCloseable {
      * already wait) or the server is shutting down.
      */
     void submit(Job job) {
-        if (!accepting) {
-            throw ApiException.unavailable("shutting_down", "the server is shutting down");
-        }
-        synchronized (waiting) {
+        synchronized (waiting) { // with shutdown's drain: no job slips in after the loop may have ended
+            if (!accepting) {
+                throw ApiException.unavailable("shutting_down", "the server is shutting down");
+            }
             int free = slots.length - busy;
             if (waiting.size() >= queueCapacity + Math.max(0, free)) {
                 metrics.rejectedQueueFull.increment();
@@ -243,7 +243,6 @@ final class Scheduler implements AutoCloseable {
 
     /** A failure in the loop itself (a bug or out of memory): every request gets a 500 instead of hanging. */
     private void failAll(Throwable t) {
-        accepting = false;
         ApiException e = new ApiException(500, "server_error", "internal_error", null,
                 "generation failed: " + t);
         for (Slot s : slots) {
@@ -251,9 +250,12 @@ final class Scheduler implements AutoCloseable {
                 release(s, new Job.Failed(e));
             }
         }
-        Job j;
-        while ((j = waiting.poll()) != null) {
-            j.post(new Job.Failed(e));
+        synchronized (waiting) {
+            accepting = false;
+            Job j;
+            while ((j = waiting.poll()) != null) {
+                j.post(new Job.Failed(e));
+            }
         }
         t.printStackTrace();
     }
@@ -263,10 +265,10 @@ final class Scheduler implements AutoCloseable {
      * then cancels what is left and waits for the loop to end.
      */
     ShutdownSummary shutdown(Duration grace) throws InterruptedException {
-        accepting = false;
         int refused = 0;
         Job j;
         synchronized (waiting) {
+            accepting = false;
             while ((j = waiting.poll()) != null) {
                 j.post(new Job.Failed(ApiException.unavailable("shutting_down", "the server is shutting down")));
                 refused++;

@@ -1,5 +1,6 @@
 package io.bitnet4j.server;
 
+import io.bitnet4j.generate.BitNetModel;
 import java.time.Duration;
 
 /**
@@ -10,13 +11,15 @@ import java.time.Duration;
  * @param parallel      slots: sequences decoded together, each with its own KV cache
  * @param queueDepth    requests that may wait for a slot; more get 503
  * @param contextSize   tokens per slot (KV cache); 0 = the model's default
+ * @param batchSize     prompt tokens evaluated per forward pass
  * @param apiKey        the bearer token /v1 requests must carry; null = none needed
  * @param modelId       the name /v1/models reports and responses echo
  * @param maxBodyBytes  largest request body accepted (413 beyond)
  * @param idleTimeout   a connection that neither sends nor accepts data for this long is closed (slow clients)
  * @param shutdownGrace how long in-flight generations may run on after shutdown begins before they are cancelled
  */
-public record ServerConfig(String host, int port, int parallel, int queueDepth, int contextSize, String apiKey,
+public record ServerConfig(String host, int port, int parallel, int queueDepth, int contextSize, int batchSize,
+                           String apiKey,
                            String modelId, long maxBodyBytes, Duration idleTimeout, Duration shutdownGrace) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -37,6 +40,9 @@ public record ServerConfig(String host, int port, int parallel, int queueDepth, 
         if (contextSize < 0) {
             throw new IllegalArgumentException("context size must be >= 0 (0 = the model's), got " + contextSize);
         }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
         if (apiKey != null && apiKey.isEmpty()) {
             apiKey = null;
         }
@@ -51,33 +57,37 @@ public record ServerConfig(String host, int port, int parallel, int queueDepth, 
         }
     }
 
-    /** Loopback, port 8080, 1 slot, queue of 16, the model's context, no key, 1 MiB bodies, 300 s idle, 10 s grace. */
+    /**
+     * Loopback, port 8080, 1 slot, queue of 16, the model's context, batches of 128, no key, 1 MiB bodies, 300 s
+     * idle, 10 s grace.
+     */
     public static ServerConfig defaults(String modelId) {
-        return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, 1, 16, 0, null, modelId, 1 << 20, Duration.ofSeconds(300),
-                Duration.ofSeconds(10));
+        return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, 1, 16, 0, BitNetModel.DEFAULT_BATCH, null, modelId,
+                1 << 20, Duration.ofSeconds(300), Duration.ofSeconds(10));
     }
 
     public ServerConfig withPort(int p) {
-        return new ServerConfig(host, p, parallel, queueDepth, contextSize, apiKey, modelId, maxBodyBytes, idleTimeout,
-                shutdownGrace);
+        return new ServerConfig(host, p, parallel, queueDepth, contextSize, batchSize, apiKey, modelId, maxBodyBytes,
+                idleTimeout, shutdownGrace);
     }
 
     public ServerConfig withHost(String h) {
-        return new ServerConfig(h, port, parallel, queueDepth, contextSize, apiKey, modelId, maxBodyBytes, idleTimeout,
-                shutdownGrace);
+        return new ServerConfig(h, port, parallel, queueDepth, contextSize, batchSize, apiKey, modelId, maxBodyBytes,
+                idleTimeout, shutdownGrace);
     }
 
     public ServerConfig withSlots(int parallelSlots, int queue, int ctx) {
-        return new ServerConfig(host, port, parallelSlots, queue, ctx, apiKey, modelId, maxBodyBytes, idleTimeout,
-                shutdownGrace);
+        return new ServerConfig(host, port, parallelSlots, queue, ctx, batchSize, apiKey, modelId, maxBodyBytes,
+                idleTimeout, shutdownGrace);
     }
 
     public ServerConfig withApiKey(String key) {
-        return new ServerConfig(host, port, parallel, queueDepth, contextSize, key, modelId, maxBodyBytes, idleTimeout,
-                shutdownGrace);
+        return new ServerConfig(host, port, parallel, queueDepth, contextSize, batchSize, key, modelId, maxBodyBytes,
+                idleTimeout, shutdownGrace);
     }
 
     public ServerConfig withLimits(long bodyBytes, Duration idle, Duration grace) {
-        return new ServerConfig(host, port, parallel, queueDepth, contextSize, apiKey, modelId, bodyBytes, idle, grace);
+        return new ServerConfig(host, port, parallel, queueDepth, contextSize, batchSize, apiKey, modelId, bodyBytes,
+                idle, grace);
     }
 }

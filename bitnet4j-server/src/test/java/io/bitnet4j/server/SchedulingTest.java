@@ -131,6 +131,33 @@ class SchedulingTest {
     }
 
     @Test
+    void healthSays503WhileTheModelLoadsAnd200WhenReady() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.nio.file.Path file = TestServer.synthModel();
+        try (OpenAiServer server = OpenAiServer.start(ServerConfig.defaults("tiny").withHost("127.0.0.1").withPort(0),
+                () -> {
+                    release.await();
+                    return io.bitnet4j.generate.BitNetModel.load(file, 1);
+                })) {
+            var http = java.net.http.HttpClient.newHttpClient();
+            HttpResponse<String> h = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, h.statusCode());
+            assertEquals("loading", json(h.body()).get("error").get("code").asText());
+            HttpResponse<String> c = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl()
+                    + "/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString(
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, c.statusCode());
+            release.countDown();
+            server.awaitReady();
+            h = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, h.statusCode());
+        }
+    }
+
+    @Test
     void shutdownCancelsWhatOutlivesTheGracePeriodAndSaysSo() throws Exception {
         TestServer t = new TestServer(ServerConfig.defaults("tiny").withSlots(1, 2, 4096)
                 .withLimits(1 << 20, Duration.ofSeconds(5), Duration.ofMillis(300)));
