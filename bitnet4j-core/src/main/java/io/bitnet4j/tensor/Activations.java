@@ -8,7 +8,8 @@ package io.bitnet4j.tensor;
  * <p>Storage per format (row t starts at {@code t * cols} in the per-value arrays):
  * <ul>
  *   <li>F32, F16, BF16: {@link #values} — the floats after rounding to the format, so kernels only widen weights;
- *   <li>I8_ROW: {@link #q}, plus one {@link #scales} (127/max) and one {@link #sums} (Σq) per row;
+ *   <li>I8_ROW: {@link #q}, plus one {@link #scales} (127/max) and one {@link #sums} (Σq) per row, and
+ *       {@link #q16}: the same codes widened to int16 in the order the I2_S kernel consumes them;
  *   <li>Q8_0: {@link #q}, plus one {@link #scales} (the fp16-rounded d) per 32-value block;
  *   <li>Q8_K: {@link #q}, plus one {@link #scales} (d) and 16 {@link #sums} (block sums) per 256-value block.
  * </ul>
@@ -27,6 +28,10 @@ public final class Activations {
     final float[] values;
     /** int8 codes (I8_ROW, Q8_0, Q8_K); null otherwise. */
     final byte[] q;
+    /** I8_ROW: the codes as int16, each row permuted by {@link #i2sOrder}; null otherwise. */
+    final short[] q16;
+    /** I8_ROW: {@link I2sMatrix#kernelOrder} of this row length. */
+    private final int[] i2sOrder;
     /** Per row (I8_ROW) or per block (Q8_0, Q8_K) scale; null for the float formats. */
     final float[] scales;
     /** Per row Σq (I8_ROW) or per 16 values Σq (Q8_K); null otherwise. */
@@ -54,6 +59,8 @@ public final class Activations {
                 || format == ActivationFormat.BF16;
         this.values = isFloat ? new float[n] : null;
         this.q = isFloat ? null : new byte[n];
+        this.q16 = format == ActivationFormat.I8_ROW ? new short[n] : null;
+        this.i2sOrder = format == ActivationFormat.I8_ROW ? I2sMatrix.kernelOrder(cols) : null;
         this.scales = switch (format) {
             case I8_ROW -> new float[maxRows];
             case Q8_0, Q8_K -> new float[blocks];
@@ -143,6 +150,9 @@ public final class Activations {
         }
         scales[row] = s;
         sums[row] = sum;
+        for (int p = 0; p < cols; p++) {
+            q16[dst + p] = q[dst + i2sOrder[p]];
+        }
     }
 
     /**

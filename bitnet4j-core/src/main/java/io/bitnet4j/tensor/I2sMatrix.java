@@ -2,12 +2,24 @@ package io.bitnet4j.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * bitnet.cpp's I2_S ternary weights (ggml type 36): the whole tensor is one flat array of 2-bit codes (0,1,2 =
  * -1,0,+1) in 128-value blocks of 32 bytes — byte j of a block holds values j, 32+j, 64+j, 96+j in bits 7..6,
  * 5..4, 3..2, 1..0 — followed by one float32 scale for the tensor. Paired with I8_ROW activations; a row's
  * product is {@code ((float)Σcode*q - (float)Σq) / act_scale * w_scale} with exact integer sums, as bitnet.cpp.
+ *
+ * <p>The fast kernel reads the mapped bytes as they are, one vector of {@code V} bytes (a "chunk", 4V weights) at
+ * a time, as {@code V/2} little-endian int16 lanes. Lane i holds bytes 2i and 2i+1, so {@code (lane >>> 2n) & 3}
+ * for n = 0..7 yields one code per lane with no widening or shuffling; {@link Activations} stores each row's int8
+ * codes widened to int16 and permuted into exactly that order ({@link #kernelOrder}), so the products are plain
+ * int16 multiplies and adds. The int16 sums are flushed to int32 every {@link #FLUSH_CHUNKS} chunks, before they
+ * can overflow, and the epilogue is the reference's, so results are bit for bit those of {@link #dotReference}.
  */
 final class I2sMatrix extends BaseMatrix {
     static final int BLOCK = 128;
@@ -72,8 +84,212 @@ final class I2sMatrix extends BaseMatrix {
         return ((float) sumCodeQ - (float) x.sums[t]) / x.scales[t] * scale;
     }
 
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> S32 = S16.withLanes(int.class).withShape(S16.vectorShape());
+    /** Bytes per chunk (one vector), so 4*V weights per chunk and V/2 int16 lanes. */
+    static final int V = S16.vectorByteSize();
+    static final int LANES = S16.length();
+    /**
+     * Every int16 lane takes 8 products per chunk, each |code*q| <= 3*128 = 384 (code 3 never occurs in a valid
+     * file but counts as 3 in the reference, so it must not overflow either): 10 chunks give at most 30720.
+     */
+    static final int FLUSH_CHUNKS = 10;
+
+    /**
+     * The order in which the kernel consumes the activations of one row of {@code in} values: position p of the
+     * permuted row holds value {@code kernelOrder(in)[p]}. Whole chunks are permuted; a trailing part of a row that
+     * is shorter than a chunk keeps its natural order (the kernel finishes it in scalar code).
+     */
+    static int[] kernelOrder(int in) {
+        int[] order = new int[in];
+        int chunks = in / (4 * V);
+        for (int p = 0; p < in; p++) {
+            order[p] = p;
+        }
+        for (int c = 0; c < chunks; c++) {
+            for (int n = 0; n < 8; n++) {
+                for (int i = 0; i < LANES; i++) {
+                    int o = c * V + 2 * i + (n >> 2); // byte within the row
+                    order[c * 4 * V + n * LANES + i] = BLOCK * (o >> 5) + 32 * (3 - (n & 3)) + (o & 31);
+                }
+            }
+        }
+        return order;
+    }
+
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        matMulReference(x, out, outStride, rowFrom, rowTo);
+        checkMatMul(x, out, outStride, rowFrom, rowTo);
+        if (x.rows() == 1) {
+            for (int r = rowFrom; r < rowTo; r += 4) {
+                dot4Rows(x, r, rowTo, out);
+            }
+        } else {
+            for (int t = 0; t < x.rows(); t += 4) {
+                for (int r = rowFrom; r < rowTo; r += 2) {
+                    dot2Rows4Tokens(x, t, r, rowTo, out, outStride);
+                }
+            }
+        }
+    }
+
+    private long rowOffset(int row) {
+        return (long) row * (in / 4);
+    }
+
+    /** Decode: token 0 times rows r..r+3 (rows past {@code rowTo} repeat the last one and are not written). */
+    private void dot4Rows(Activations x, int r, int rowTo, float[] out) {
+        int last = rowTo - 1;
+        long o0 = rowOffset(r);
+        long o1 = rowOffset(Math.min(r + 1, last));
+        long o2 = rowOffset(Math.min(r + 2, last));
+        long o3 = rowOffset(Math.min(r + 3, last));
+        short[] q16 = x.q16;
+        int chunks = in / (4 * V);
+        IntVector t0 = IntVector.zero(S32);
+        IntVector t1 = t0;
+        IntVector t2 = t0;
+        IntVector t3 = t0;
+        for (int c0 = 0; c0 < chunks; c0 += FLUSH_CHUNKS) {
+            ShortVector a0 = ShortVector.zero(S16);
+            ShortVector a1 = a0;
+            ShortVector a2 = a0;
+            ShortVector a3 = a0;
+            for (int c = c0; c < Math.min(c0 + FLUSH_CHUNKS, chunks); c++) {
+                long wo = (long) c * V;
+                ShortVector w0 = ShortVector.fromMemorySegment(S16, data, o0 + wo, ByteOrder.LITTLE_ENDIAN);
+                ShortVector w1 = ShortVector.fromMemorySegment(S16, data, o1 + wo, ByteOrder.LITTLE_ENDIAN);
+                ShortVector w2 = ShortVector.fromMemorySegment(S16, data, o2 + wo, ByteOrder.LITTLE_ENDIAN);
+                ShortVector w3 = ShortVector.fromMemorySegment(S16, data, o3 + wo, ByteOrder.LITTLE_ENDIAN);
+                int xo = c * 4 * V;
+                for (int n = 0; n < 8; n++) {
+                    ShortVector q = ShortVector.fromArray(S16, q16, xo + n * LANES);
+                    a0 = a0.add(w0.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3).mul(q));
+                    a1 = a1.add(w1.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3).mul(q));
+                    a2 = a2.add(w2.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3).mul(q));
+                    a3 = a3.add(w3.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3).mul(q));
+                }
+            }
+            t0 = t0.add(widenPairs(a0));
+            t1 = t1.add(widenPairs(a1));
+            t2 = t2.add(widenPairs(a2));
+            t3 = t3.add(widenPairs(a3));
+        }
+        int tail = chunks * 4 * V;
+        out[r] = finish(t0.reduceLanes(VectorOperators.ADD) + tailDot(o0, x, 0, tail), x, 0);
+        if (r + 1 < rowTo) {
+            out[r + 1] = finish(t1.reduceLanes(VectorOperators.ADD) + tailDot(o1, x, 0, tail), x, 0);
+        }
+        if (r + 2 < rowTo) {
+            out[r + 2] = finish(t2.reduceLanes(VectorOperators.ADD) + tailDot(o2, x, 0, tail), x, 0);
+        }
+        if (r + 3 < rowTo) {
+            out[r + 3] = finish(t3.reduceLanes(VectorOperators.ADD) + tailDot(o3, x, 0, tail), x, 0);
+        }
+    }
+
+    /**
+     * Prompt: tokens t..t+3 times rows r, r+1, so each code extraction serves four tokens (tokens past the last
+     * and rows past {@code rowTo} repeat the last one and are not written).
+     */
+    private void dot2Rows4Tokens(Activations x, int t, int r, int rowTo, float[] out, int outStride) {
+        int lastT = x.rows() - 1;
+        long o0 = rowOffset(r);
+        long o1 = rowOffset(Math.min(r + 1, rowTo - 1));
+        short[] q16 = x.q16;
+        int x0 = t * in;
+        int x1 = Math.min(t + 1, lastT) * in;
+        int x2 = Math.min(t + 2, lastT) * in;
+        int x3 = Math.min(t + 3, lastT) * in;
+        int chunks = in / (4 * V);
+        IntVector t00 = IntVector.zero(S32);
+        IntVector t01 = t00;
+        IntVector t02 = t00;
+        IntVector t03 = t00;
+        IntVector t10 = t00;
+        IntVector t11 = t00;
+        IntVector t12 = t00;
+        IntVector t13 = t00;
+        for (int c0 = 0; c0 < chunks; c0 += FLUSH_CHUNKS) {
+            ShortVector a00 = ShortVector.zero(S16);
+            ShortVector a01 = a00;
+            ShortVector a02 = a00;
+            ShortVector a03 = a00;
+            ShortVector a10 = a00;
+            ShortVector a11 = a00;
+            ShortVector a12 = a00;
+            ShortVector a13 = a00;
+            for (int c = c0; c < Math.min(c0 + FLUSH_CHUNKS, chunks); c++) {
+                long wo = (long) c * V;
+                ShortVector w0 = ShortVector.fromMemorySegment(S16, data, o0 + wo, ByteOrder.LITTLE_ENDIAN);
+                ShortVector w1 = ShortVector.fromMemorySegment(S16, data, o1 + wo, ByteOrder.LITTLE_ENDIAN);
+                for (int n = 0; n < 8; n++) {
+                    int xo = c * 4 * V + n * LANES;
+                    ShortVector c0v = w0.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3);
+                    ShortVector c1v = w1.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3);
+                    ShortVector q0 = ShortVector.fromArray(S16, q16, x0 + xo);
+                    ShortVector q1 = ShortVector.fromArray(S16, q16, x1 + xo);
+                    ShortVector q2 = ShortVector.fromArray(S16, q16, x2 + xo);
+                    ShortVector q3 = ShortVector.fromArray(S16, q16, x3 + xo);
+                    a00 = a00.add(c0v.mul(q0));
+                    a01 = a01.add(c0v.mul(q1));
+                    a02 = a02.add(c0v.mul(q2));
+                    a03 = a03.add(c0v.mul(q3));
+                    a10 = a10.add(c1v.mul(q0));
+                    a11 = a11.add(c1v.mul(q1));
+                    a12 = a12.add(c1v.mul(q2));
+                    a13 = a13.add(c1v.mul(q3));
+                }
+            }
+            t00 = t00.add(widenPairs(a00));
+            t01 = t01.add(widenPairs(a01));
+            t02 = t02.add(widenPairs(a02));
+            t03 = t03.add(widenPairs(a03));
+            t10 = t10.add(widenPairs(a10));
+            t11 = t11.add(widenPairs(a11));
+            t12 = t12.add(widenPairs(a12));
+            t13 = t13.add(widenPairs(a13));
+        }
+        int tail = chunks * 4 * V;
+        store(x, t, t00, t10, o0, o1, r, rowTo, tail, out, outStride);
+        store(x, t + 1, t01, t11, o0, o1, r, rowTo, tail, out, outStride);
+        store(x, t + 2, t02, t12, o0, o1, r, rowTo, tail, out, outStride);
+        store(x, t + 3, t03, t13, o0, o1, r, rowTo, tail, out, outStride);
+    }
+
+    /** Writes token {@code tok}'s products with rows r and r+1 (if they exist). */
+    private void store(Activations x, int tok, IntVector sum0, IntVector sum1, long o0, long o1, int r, int rowTo,
+            int tail, float[] out, int outStride) {
+        if (tok >= x.rows()) {
+            return;
+        }
+        out[tok * outStride + r] = finish(sum0.reduceLanes(VectorOperators.ADD) + tailDot(o0, x, tok, tail), x, tok);
+        if (r + 1 < rowTo) {
+            out[tok * outStride + r + 1] = finish(sum1.reduceLanes(VectorOperators.ADD) + tailDot(o1, x, tok, tail),
+                    x, tok);
+        }
+    }
+
+    /** The int16 lanes of {@code a}, added in pairs into int32 lanes (sign-extending each half). */
+    private static IntVector widenPairs(ShortVector a) {
+        IntVector pairs = a.reinterpretAsInts();
+        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(pairs.lanewise(VectorOperators.ASHR, 16));
+    }
+
+    /** Σ code*q over the values of a row from {@code from} (a block boundary) to its end, in scalar code. */
+    private int tailDot(long rowOffset, Activations x, int t, int from) {
+        int sum = 0;
+        int xo = t * in;
+        for (int b = from / BLOCK; b < in / BLOCK; b++) {
+            long base = rowOffset + (long) b * BLOCK_BYTES;
+            for (int j = 0; j < 32; j++) {
+                int packed = data.get(ValueLayout.JAVA_BYTE, base + j);
+                for (int k = 0; k < 4; k++) {
+                    sum += ((packed >> (6 - 2 * k)) & 3) * x.q[xo + BLOCK * b + 32 * k + j];
+                }
+            }
+        }
+        return sum;
     }
 }

@@ -1,0 +1,195 @@
+package io.bitnet4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Every type's fast {@link WeightMatrix#matMul} against its scalar {@link BaseMatrix#matMulReference}: bit for bit
+ * for the integer (ternary) types, within a summation-order tolerance for the float ones.
+ */
+class MatMulKernelTest {
+    static final GgmlType[] TYPES = {GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0, GgmlType.F16, GgmlType.BF16,
+            GgmlType.F32, GgmlType.Q8_0, GgmlType.Q6_K};
+
+    static boolean exact(GgmlType type) {
+        return type == GgmlType.I2_S || type == GgmlType.TQ2_0 || type == GgmlType.TQ1_0;
+    }
+
+    static BaseMatrix matrix(GgmlType type, float[] w, int in) {
+        byte[] bytes = Quantize.encode(type, w, in);
+        return (BaseMatrix) WeightMatrix.of("w", type, new long[] {in, w.length / in}, MemorySegment.ofArray(bytes));
+    }
+
+    /** Weights the type holds naturally: ternary times a scale for the ternary types, uniform floats otherwise. */
+    static float[] weights(GgmlType type, Random rnd, int n) {
+        return exact(type) ? QuantizeTest.ternary(rnd, n, 0.0672607421875f) : QuantizeTest.randomFloats(rnd, n, 1f);
+    }
+
+    static Activations activations(ActivationFormat format, float[][] rows) {
+        Activations x = new Activations(format, rows[0].length, rows.length);
+        for (int t = 0; t < rows.length; t++) {
+            x.quantize(rows[t], 0, t);
+        }
+        x.setRows(rows.length);
+        return x;
+    }
+
+    static float[][] randomRows(Random rnd, int tokens, int cols) {
+        float[][] rows = new float[tokens][];
+        for (int t = 0; t < tokens; t++) {
+            rows[t] = QuantizeTest.randomFloats(rnd, cols, 3f);
+        }
+        return rows;
+    }
+
+    /** Runs both products over rows [from, to) of every token and compares them. */
+    static void assertFastMatchesReference(BaseMatrix m, Activations x, int from, int to) {
+        int stride = m.outFeatures() + 3;
+        float[] ref = new float[x.rows() * stride];
+        float[] fast = new float[x.rows() * stride];
+        Arrays.fill(ref, Float.NaN);
+        Arrays.fill(fast, Float.NaN);
+        m.matMulReference(x, ref, stride, from, to);
+        m.matMul(x, fast, stride, from, to);
+        for (int t = 0; t < x.rows(); t++) {
+            for (int r = 0; r < stride; r++) {
+                float want = ref[t * stride + r];
+                float got = fast[t * stride + r];
+                String where = m.type() + " " + m.inFeatures() + "x" + m.outFeatures() + " token " + t + "/"
+                        + x.rows() + " row " + r + " of [" + from + ", " + to + ")";
+                if (r < from || r >= to) {
+                    assertTrue(Float.isNaN(got), where + " was written");
+                } else if (exact(m.type())) {
+                    assertEquals(want, got, 0f, where);
+                } else {
+                    assertEquals(want, got, 2e-5f * Math.max(1f, Math.abs(want)) + 1e-6f * norm(m, x, t, r), where);
+                }
+            }
+        }
+    }
+
+    /** Σ|w*x| of one product: the scale of its rounding error, whatever the order of summation. */
+    static float norm(BaseMatrix m, Activations x, int t, int r) {
+        float[] w = new float[m.inFeatures()];
+        m.dequantizeRow(r, w, 0);
+        double sum = 0;
+        for (int i = 0; i < w.length; i++) {
+            double xi = switch (x.format()) {
+                case F32, F16, BF16 -> x.value(t, i);
+                case I8_ROW -> x.code(t, i) / x.rowScale(t);
+                default -> x.code(t, i) * x.blockScale(t, i);
+            };
+            sum += Math.abs(w[i] * xi);
+        }
+        return (float) sum;
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"I2_S", "TQ2_0", "TQ1_0", "F16", "BF16", "F32", "Q8_0", "Q6_K"})
+    void batchesOfOneToNineTokensOverOddRowRanges(GgmlType type) {
+        Random rnd = new Random(type.ordinal());
+        // 768 = 3 blocks of 256: a whole number of 512-bit chunks for I2_S plus a half chunk
+        for (int in : new int[] {256, 768, 2560}) {
+            int out = 37;
+            BaseMatrix m = matrix(type, weights(type, rnd, in * out), in);
+            for (int tokens = 1; tokens <= 9; tokens++) {
+                Activations x = activations(m.activationFormat(), randomRows(rnd, tokens, in));
+                assertFastMatchesReference(m, x, 0, out);
+                assertFastMatchesReference(m, x, 3, 22);
+                assertFastMatchesReference(m, x, 36, 37);
+                assertFastMatchesReference(m, x, 5, 5);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"I2_S", "TQ2_0", "TQ1_0", "F16", "BF16", "F32", "Q8_0", "Q6_K"})
+    void extremeActivationsAndZeroRows(GgmlType type) {
+        Random rnd = new Random(100 + type.ordinal());
+        int in = 1024;
+        int out = 19;
+        float[] w = weights(type, rnd, in * out);
+        Arrays.fill(w, 4 * in, 5 * in, 0f); // row 4 all zero
+        BaseMatrix m = matrix(type, w, in);
+        float[][] rows = new float[5][in];
+        Arrays.fill(rows[0], 1f); // every code +127 (Q8_K: -127)
+        Arrays.fill(rows[1], -1f); // every code -127 (Q8_K: +127)
+        for (int i = 0; i < in; i++) {
+            rows[2][i] = i % 2 == 0 ? 1f : -1.0079f; // -128 for I8_ROW next to +127
+            rows[3][i] = rnd.nextInt(3) - 1; // sparse
+        }
+        // rows[4] all zero
+        Activations x = activations(m.activationFormat(), rows);
+        assertFastMatchesReference(m, x, 0, out);
+        assertFastMatchesReference(m, x, 1, 18);
+    }
+
+    @Test
+    void i2sLongRowsFlushTheirInt16SumsBeforeTheyOverflow() {
+        // 6912 values (the 2B-4T FFN width): every weight +1 (code 2) or -1 (code 0), activations at the int8 limits
+        int in = 6912;
+        int out = 5;
+        float[] w = new float[in * out];
+        Arrays.fill(w, 1f);
+        Arrays.fill(w, in, 2 * in, -1f);
+        BaseMatrix m = matrix(GgmlType.I2_S, w, in);
+        float[][] rows = new float[3][in];
+        Arrays.fill(rows[0], -1f);
+        Arrays.fill(rows[1], 1f);
+        Activations x = activations(ActivationFormat.I8_ROW, rows);
+        // quantize never rounds to -128 (the absmax maps to 127), but its clamp allows it: set the codes directly
+        for (int i = 0; i < in; i++) {
+            setI8Code(x, 2, i, -128);
+        }
+        assertEquals(-127, x.code(0, 1));
+        assertFastMatchesReference(m, x, 0, out);
+    }
+
+    @Test
+    void i2sUnusedCode3CountsAsTheReferenceCountsIt() {
+        int in = 2560 + 128;
+        byte[] bytes = new byte[Math.toIntExact(GgmlType.I2_S.byteSize(in, 3))];
+        Arrays.fill(bytes, 0, in * 3 / 4, (byte) 0xff); // every code 3
+        MemorySegment.ofArray(bytes).set(Numerics.LE_FLOAT, in * 3 / 4, 0.5f);
+        BaseMatrix m = (BaseMatrix) WeightMatrix.of("w", GgmlType.I2_S, new long[] {in, 3}, MemorySegment.ofArray(bytes));
+        float[][] rows = new float[1][in];
+        Arrays.fill(rows[0], -1f);
+        Activations x = activations(ActivationFormat.I8_ROW, rows);
+        for (int i = 0; i < in; i += 3) {
+            setI8Code(x, 0, i, -128);
+        }
+        assertFastMatchesReference(m, x, 0, 3);
+    }
+
+    /** Overwrites one I8_ROW code, keeping the row sum and the kernel's int16 copy consistent. */
+    static void setI8Code(Activations x, int t, int i, int v) {
+        int at = t * x.cols() + i;
+        x.sums[t] += v - x.q[at];
+        x.q[at] = (byte) v;
+        int[] order = I2sMatrix.kernelOrder(x.cols());
+        for (int p = 0; p < order.length; p++) {
+            if (order[p] == i) {
+                x.q16[at - i + p] = (short) v;
+            }
+        }
+    }
+
+    @Test
+    void i2sKernelOrderIsAPermutation() {
+        for (int in : new int[] {128, 256, 384, 2560, 6912}) {
+            int[] order = I2sMatrix.kernelOrder(in);
+            int[] sorted = order.clone();
+            Arrays.sort(sorted);
+            for (int i = 0; i < in; i++) {
+                assertEquals(i, sorted[i], "row length " + in);
+            }
+        }
+    }
+}
