@@ -126,8 +126,8 @@ final class I2sMatrix extends BaseMatrix {
             }
         } else {
             for (int t = 0; t < x.rows(); t += 4) {
-                for (int r = rowFrom; r < rowTo; r += 2) {
-                    dot2Rows4Tokens(x, t, r, rowTo, out, outStride);
+                for (int r = rowFrom; r < rowTo; r++) {
+                    dot4Tokens(x, t, r, out, outStride);
                 }
             }
         }
@@ -189,84 +189,56 @@ final class I2sMatrix extends BaseMatrix {
     }
 
     /**
-     * Prompt: tokens t..t+3 times rows r, r+1, so each code extraction serves four tokens (tokens past the last
-     * and rows past {@code rowTo} repeat the last one and are not written).
+     * Prompt: row r times tokens t..t+3, so each code extraction serves four tokens (tokens past the last repeat
+     * it and are not written).
      */
-    private void dot2Rows4Tokens(Activations x, int t, int r, int rowTo, float[] out, int outStride) {
+    private void dot4Tokens(Activations x, int t, int r, float[] out, int outStride) {
         int lastT = x.rows() - 1;
-        long o0 = rowOffset(r);
-        long o1 = rowOffset(Math.min(r + 1, rowTo - 1));
+        long o = rowOffset(r);
         short[] q16 = x.q16;
         int x0 = t * in;
         int x1 = Math.min(t + 1, lastT) * in;
         int x2 = Math.min(t + 2, lastT) * in;
         int x3 = Math.min(t + 3, lastT) * in;
         int chunks = in / (4 * V);
-        IntVector t00 = IntVector.zero(S32);
-        IntVector t01 = t00;
-        IntVector t02 = t00;
-        IntVector t03 = t00;
-        IntVector t10 = t00;
-        IntVector t11 = t00;
-        IntVector t12 = t00;
-        IntVector t13 = t00;
+        IntVector t0 = IntVector.zero(S32);
+        IntVector t1 = t0;
+        IntVector t2 = t0;
+        IntVector t3 = t0;
         for (int c0 = 0; c0 < chunks; c0 += FLUSH_CHUNKS) {
-            ShortVector a00 = ShortVector.zero(S16);
-            ShortVector a01 = a00;
-            ShortVector a02 = a00;
-            ShortVector a03 = a00;
-            ShortVector a10 = a00;
-            ShortVector a11 = a00;
-            ShortVector a12 = a00;
-            ShortVector a13 = a00;
+            ShortVector a0 = ShortVector.zero(S16);
+            ShortVector a1 = a0;
+            ShortVector a2 = a0;
+            ShortVector a3 = a0;
             for (int c = c0; c < Math.min(c0 + FLUSH_CHUNKS, chunks); c++) {
-                long wo = (long) c * V;
-                ShortVector w0 = ShortVector.fromMemorySegment(S16, data, o0 + wo, ByteOrder.LITTLE_ENDIAN);
-                ShortVector w1 = ShortVector.fromMemorySegment(S16, data, o1 + wo, ByteOrder.LITTLE_ENDIAN);
+                ShortVector w = ShortVector.fromMemorySegment(S16, data, o + (long) c * V, ByteOrder.LITTLE_ENDIAN);
                 for (int n = 0; n < 8; n++) {
                     int xo = c * 4 * V + n * LANES;
-                    ShortVector c0v = w0.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3);
-                    ShortVector c1v = w1.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3);
-                    ShortVector q0 = ShortVector.fromArray(S16, q16, x0 + xo);
-                    ShortVector q1 = ShortVector.fromArray(S16, q16, x1 + xo);
-                    ShortVector q2 = ShortVector.fromArray(S16, q16, x2 + xo);
-                    ShortVector q3 = ShortVector.fromArray(S16, q16, x3 + xo);
-                    a00 = a00.add(c0v.mul(q0));
-                    a01 = a01.add(c0v.mul(q1));
-                    a02 = a02.add(c0v.mul(q2));
-                    a03 = a03.add(c0v.mul(q3));
-                    a10 = a10.add(c1v.mul(q0));
-                    a11 = a11.add(c1v.mul(q1));
-                    a12 = a12.add(c1v.mul(q2));
-                    a13 = a13.add(c1v.mul(q3));
+                    ShortVector code = w.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3);
+                    a0 = a0.add(code.mul(ShortVector.fromArray(S16, q16, x0 + xo)));
+                    a1 = a1.add(code.mul(ShortVector.fromArray(S16, q16, x1 + xo)));
+                    a2 = a2.add(code.mul(ShortVector.fromArray(S16, q16, x2 + xo)));
+                    a3 = a3.add(code.mul(ShortVector.fromArray(S16, q16, x3 + xo)));
                 }
             }
-            t00 = t00.add(widenPairs(a00));
-            t01 = t01.add(widenPairs(a01));
-            t02 = t02.add(widenPairs(a02));
-            t03 = t03.add(widenPairs(a03));
-            t10 = t10.add(widenPairs(a10));
-            t11 = t11.add(widenPairs(a11));
-            t12 = t12.add(widenPairs(a12));
-            t13 = t13.add(widenPairs(a13));
+            t0 = t0.add(widenPairs(a0));
+            t1 = t1.add(widenPairs(a1));
+            t2 = t2.add(widenPairs(a2));
+            t3 = t3.add(widenPairs(a3));
         }
         int tail = chunks * 4 * V;
-        store(x, t, t00, t10, o0, o1, r, rowTo, tail, out, outStride);
-        store(x, t + 1, t01, t11, o0, o1, r, rowTo, tail, out, outStride);
-        store(x, t + 2, t02, t12, o0, o1, r, rowTo, tail, out, outStride);
-        store(x, t + 3, t03, t13, o0, o1, r, rowTo, tail, out, outStride);
-    }
-
-    /** Writes token {@code tok}'s products with rows r and r+1 (if they exist). */
-    private void store(Activations x, int tok, IntVector sum0, IntVector sum1, long o0, long o1, int r, int rowTo,
-            int tail, float[] out, int outStride) {
-        if (tok >= x.rows()) {
-            return;
+        out[t * outStride + r] = finish(t0.reduceLanes(VectorOperators.ADD) + tailDot(o, x, t, tail), x, t);
+        if (t + 1 <= lastT) {
+            out[(t + 1) * outStride + r] = finish(t1.reduceLanes(VectorOperators.ADD) + tailDot(o, x, t + 1, tail),
+                    x, t + 1);
         }
-        out[tok * outStride + r] = finish(sum0.reduceLanes(VectorOperators.ADD) + tailDot(o0, x, tok, tail), x, tok);
-        if (r + 1 < rowTo) {
-            out[tok * outStride + r + 1] = finish(sum1.reduceLanes(VectorOperators.ADD) + tailDot(o1, x, tok, tail),
-                    x, tok);
+        if (t + 2 <= lastT) {
+            out[(t + 2) * outStride + r] = finish(t2.reduceLanes(VectorOperators.ADD) + tailDot(o, x, t + 2, tail),
+                    x, t + 2);
+        }
+        if (t + 3 <= lastT) {
+            out[(t + 3) * outStride + r] = finish(t3.reduceLanes(VectorOperators.ADD) + tailDot(o, x, t + 3, tail),
+                    x, t + 3);
         }
     }
 

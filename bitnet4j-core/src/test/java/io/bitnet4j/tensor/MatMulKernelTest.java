@@ -66,7 +66,7 @@ class MatMulKernelTest {
                         + x.rows() + " row " + r + " of [" + from + ", " + to + ")";
                 if (r < from || r >= to) {
                     assertTrue(Float.isNaN(got), where + " was written");
-                } else if (exact(m.type())) {
+                } else if (exact(m.type()) || !Float.isFinite(want)) {
                     assertEquals(want, got, 0f, where);
                 } else {
                     assertEquals(want, got, 2e-5f * Math.max(1f, Math.abs(want)) + 1e-6f * norm(m, x, t, r), where);
@@ -178,6 +178,25 @@ class MatMulKernelTest {
             if (order[p] == i) {
                 x.q16[at - i + p] = (short) v;
             }
+        }
+    }
+
+    @Test
+    void f16InfinitiesAndNaNsGiveTheReferenceResult() {
+        Random rnd = new Random(7);
+        int in = 256 + 16 + 3; // a vector tail too
+        int out = 9;
+        float[] w = QuantizeTest.randomFloats(rnd, in * out, 1f);
+        w[in + 5] = Float.POSITIVE_INFINITY;
+        w[3 * in + in - 1] = Float.NEGATIVE_INFINITY; // in the scalar tail
+        w[6 * in + 100] = Float.NaN;
+        w[7 * in + 7] = 65504f; // the largest half: finite
+        w[8 * in + 8] = 6e-8f; // subnormal halves
+        w[8 * in + 9] = -3e-6f;
+        BaseMatrix m = matrix(GgmlType.F16, w, in);
+        for (int tokens : new int[] {1, 5}) {
+            Activations x = activations(ActivationFormat.F16, randomRows(rnd, tokens, in));
+            assertFastMatchesReference(m, x, 0, out);
         }
     }
 
