@@ -21,8 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One matrix-vector product per type, scalar reference against the fast kernel, on a 2560 x 256 matrix (small
- * enough to stay in L2, so this measures compute, not memory). Scores are ns per weight (ns/op, one op = one weight
- * times one token).
+ * enough to stay in L2, so this measures compute, not memory), one token. Scores are ns per weight (ns/op, one
+ * op = one weight).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,9 +36,6 @@ public class MatMulBench {
 
     @Param({"I2_S", "TQ2_0", "TQ1_0", "F16", "BF16", "F32", "Q8_0", "Q6_K"})
     public String type;
-
-    @Param({"1"})
-    public int tokens;
 
     private Arena arena;
     private BaseMatrix matrix;
@@ -60,16 +57,14 @@ public class MatMulBench {
         MemorySegment data = arena.allocate(bytes.length, 64);
         data.copyFrom(MemorySegment.ofArray(bytes));
         matrix = (BaseMatrix) WeightMatrix.of(type, t, new long[] {IN, OUT}, data);
-        x = new Activations(matrix.activationFormat(), IN, tokens);
-        for (int k = 0; k < tokens; k++) {
-            float[] row = new float[IN];
-            for (int i = 0; i < IN; i++) {
-                row[i] = (float) rnd.nextGaussian();
-            }
-            x.quantize(row, 0, k);
+        x = new Activations(matrix.activationFormat(), IN, 1);
+        float[] row = new float[IN];
+        for (int i = 0; i < IN; i++) {
+            row[i] = (float) rnd.nextGaussian();
         }
-        x.setRows(tokens);
-        out = new float[OUT * tokens];
+        x.quantize(row, 0, 0);
+        x.setRows(1);
+        out = new float[OUT];
     }
 
     @TearDown(Level.Trial)

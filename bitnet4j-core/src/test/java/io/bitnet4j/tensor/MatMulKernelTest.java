@@ -96,7 +96,9 @@ class MatMulKernelTest {
     void batchesOfOneToNineTokensOverOddRowRanges(GgmlType type) {
         Random rnd = new Random(type.ordinal());
         // 768 = 3 blocks of 256: a whole number of 512-bit chunks for I2_S plus a half chunk
-        for (int in : new int[] {256, 768, 2560}) {
+        // F32/F16/BF16 rows need not fill a vector: 275 leaves a scalar tail
+        int[] lengths = type.blockSize == 1 ? new int[] {275, 256, 2560} : new int[] {256, 768, 2560};
+        for (int in : lengths) {
             int out = 37;
             BaseMatrix m = matrix(type, weights(type, rnd, in * out), in);
             for (int tokens = 1; tokens <= 9; tokens++) {
