@@ -9,7 +9,7 @@ package io.bitnet4j.tensor;
  * <ul>
  *   <li>F32, F16, BF16: {@link #values} — the floats after rounding to the format, so kernels only widen weights;
  *   <li>I8_ROW: {@link #q}, plus one {@link #scales} (127/max) and one {@link #sums} (Σq) per row, and
- *       {@link #q16}: the same codes widened to int16 in the order the I2_S kernel consumes them;
+ *       {@link #q16}: the same codes prepared for the I2_S kernel ({@link I2sMatrix#kernelActivations});
  *   <li>Q8_0: {@link #q}, plus one {@link #scales} (the fp16-rounded d) per 32-value block;
  *   <li>Q8_K: {@link #q}, plus one {@link #scales} (d) and 16 {@link #sums} (block sums) per 256-value block;
  *       for the kernels also {@link #q16} (the codes widened to int16, natural order) and {@link #blockSums}
@@ -30,7 +30,7 @@ public final class Activations {
     final float[] values;
     /** int8 codes (I8_ROW, Q8_0, Q8_K); null otherwise. */
     final byte[] q;
-    /** I8_ROW: the codes as int16, each row permuted by {@link #i2sOrder}; Q8_K: as int16; null otherwise. */
+    /** I8_ROW: the I2_S kernel's int16 form of each row's codes; Q8_K: the codes as int16; null otherwise. */
     final short[] q16;
     /** I8_ROW: {@link I2sMatrix#kernelOrder} of this row length. */
     private final int[] i2sOrder;
@@ -155,9 +155,7 @@ public final class Activations {
         }
         scales[row] = s;
         sums[row] = sum;
-        for (int p = 0; p < cols; p++) {
-            q16[dst + p] = q[dst + i2sOrder[p]];
-        }
+        I2sMatrix.kernelActivations(q, q16, dst, i2sOrder);
     }
 
     /**

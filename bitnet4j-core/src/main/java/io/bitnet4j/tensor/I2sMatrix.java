@@ -15,11 +15,14 @@ import jdk.incubator.vector.VectorSpecies;
  * product is {@code ((float)Σcode*q - (float)Σq) / act_scale * w_scale} with exact integer sums, as bitnet.cpp.
  *
  * <p>The fast kernel reads the mapped bytes as they are, one vector of {@code V} bytes (a "chunk", 4V weights) at
- * a time, as {@code V/2} little-endian int16 lanes. Lane i holds bytes 2i and 2i+1, so {@code (lane >>> 2n) & 3}
- * for n = 0..7 yields one code per lane with no widening or shuffling; {@link Activations} stores each row's int8
- * codes widened to int16 and permuted into exactly that order ({@link #kernelOrder}), so the products are plain
- * int16 multiplies and adds. The int16 sums are flushed to int32 every {@link #FLUSH_CHUNKS} chunks, before they
- * can overflow, and the epilogue is the reference's, so results are bit for bit those of {@link #dotReference}.
+ * a time, as {@code V/2} little-endian int16 lanes. Lane i holds bytes 2i and 2i+1, i.e. eight codes c_0..c_7
+ * (c_n in bits 2n..2n+1), and {@code u_n = lane >>> 2n} holds codes n..7: {@code u_n = c_n + 4 u_(n+1)}. So
+ * {@code Σ c_n q_n = Σ u_n (q_n - 4 q_(n-1))} (q_(-1) = 0) — exactly, in the wrap-around arithmetic of int16 lanes —
+ * and each group of 32 weights costs one shift, one multiply and one add, with no masking or widening of codes.
+ * {@link Activations} stores each row's codes in that form ({@link #kernelActivations}: permuted to the lane order,
+ * differenced, as int16). The true lane sums are flushed to int32 every {@link #FLUSH_CHUNKS} chunks, before they
+ * can leave the int16 range, so the wrapped sums are exact; the epilogue is the reference's, so results are bit
+ * for bit those of {@link #dotReference}.
  */
 final class I2sMatrix extends BaseMatrix {
     static final int BLOCK = 128;
@@ -90,8 +93,8 @@ final class I2sMatrix extends BaseMatrix {
     static final int V = S16.vectorByteSize();
     static final int LANES = S16.length();
     /**
-     * Every int16 lane takes 8 products per chunk, each |code*q| <= 3*128 = 384 (code 3 never occurs in a valid
-     * file but counts as 3 in the reference, so it must not overflow either): 10 chunks give at most 30720.
+     * The true sum of an int16 lane grows by 8 products per chunk, each |code*q| <= 3*128 = 384 (code 3 never
+     * occurs in a valid file but counts as 3 in the reference, so it must stay exact too): 10 chunks, at most 30720.
      */
     static final int FLUSH_CHUNKS = 10;
 
@@ -115,6 +118,24 @@ final class I2sMatrix extends BaseMatrix {
             }
         }
         return order;
+    }
+
+    /**
+     * Writes row {@code q[offset .. offset+order.length)} of int8 codes as the kernel consumes it: position
+     * {@code p = chunk*4V + n*LANES + i} holds {@code q_n - 4 q_(n-1)} of the values {@code order[p]} and
+     * {@code order[p - LANES]} (just {@code q_0} for n = 0). The tail shorter than a chunk is copied unchanged (the
+     * kernel reads the int8 codes there).
+     */
+    static void kernelActivations(byte[] q, short[] q16, int offset, int[] order) {
+        int chunkValues = 4 * V;
+        int full = order.length / chunkValues * chunkValues;
+        for (int p = 0; p < order.length; p++) {
+            int v = q[offset + order[p]];
+            if (p < full && p % chunkValues >= LANES) {
+                v -= 4 * q[offset + order[p - LANES]];
+            }
+            q16[offset + p] = (short) v;
+        }
     }
 
     @Override
@@ -164,10 +185,10 @@ final class I2sMatrix extends BaseMatrix {
                 int xo = c * 4 * V;
                 for (int n = 0; n < 8; n++) {
                     ShortVector q = ShortVector.fromArray(S16, q16, xo + n * LANES);
-                    a0 = a0.add(w0.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3).mul(q));
-                    a1 = a1.add(w1.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3).mul(q));
-                    a2 = a2.add(w2.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3).mul(q));
-                    a3 = a3.add(w3.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3).mul(q));
+                    a0 = a0.add(w0.lanewise(VectorOperators.LSHR, 2 * n).mul(q));
+                    a1 = a1.add(w1.lanewise(VectorOperators.LSHR, 2 * n).mul(q));
+                    a2 = a2.add(w2.lanewise(VectorOperators.LSHR, 2 * n).mul(q));
+                    a3 = a3.add(w3.lanewise(VectorOperators.LSHR, 2 * n).mul(q));
                 }
             }
             t0 = t0.add(widenPairs(a0));
@@ -214,11 +235,11 @@ final class I2sMatrix extends BaseMatrix {
                 ShortVector w = ShortVector.fromMemorySegment(S16, data, o + (long) c * V, ByteOrder.LITTLE_ENDIAN);
                 for (int n = 0; n < 8; n++) {
                     int xo = c * 4 * V + n * LANES;
-                    ShortVector code = w.lanewise(VectorOperators.LSHR, 2 * n).and((short) 3);
-                    a0 = a0.add(code.mul(ShortVector.fromArray(S16, q16, x0 + xo)));
-                    a1 = a1.add(code.mul(ShortVector.fromArray(S16, q16, x1 + xo)));
-                    a2 = a2.add(code.mul(ShortVector.fromArray(S16, q16, x2 + xo)));
-                    a3 = a3.add(code.mul(ShortVector.fromArray(S16, q16, x3 + xo)));
+                    ShortVector u = w.lanewise(VectorOperators.LSHR, 2 * n);
+                    a0 = a0.add(u.mul(ShortVector.fromArray(S16, q16, x0 + xo)));
+                    a1 = a1.add(u.mul(ShortVector.fromArray(S16, q16, x1 + xo)));
+                    a2 = a2.add(u.mul(ShortVector.fromArray(S16, q16, x2 + xo)));
+                    a3 = a3.add(u.mul(ShortVector.fromArray(S16, q16, x3 + xo)));
                 }
             }
             t0 = t0.add(widenPairs(a0));

@@ -170,17 +170,12 @@ class MatMulKernelTest {
         assertFastMatchesReference(m, x, 0, 3);
     }
 
-    /** Overwrites one I8_ROW code, keeping the row sum and the kernel's int16 copy consistent. */
+    /** Overwrites one I8_ROW code, keeping the row sum and the kernel's int16 form consistent. */
     static void setI8Code(Activations x, int t, int i, int v) {
         int at = t * x.cols() + i;
         x.sums[t] += v - x.q[at];
         x.q[at] = (byte) v;
-        int[] order = I2sMatrix.kernelOrder(x.cols());
-        for (int p = 0; p < order.length; p++) {
-            if (order[p] == i) {
-                x.q16[at - i + p] = (short) v;
-            }
-        }
+        I2sMatrix.kernelActivations(x.q, x.q16, t * x.cols(), I2sMatrix.kernelOrder(x.cols()));
     }
 
     @Test
