@@ -90,6 +90,10 @@ public class StreamBench {
         arena.close();
     }
 
+    WeightMatrix[] i2sMatrices() {
+        return i2s;
+    }
+
     @Benchmark
     public float[] i2s() {
         WeightMatrix m = i2s[next];

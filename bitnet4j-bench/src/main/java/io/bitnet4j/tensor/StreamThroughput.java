@@ -1,13 +1,19 @@
 package io.bitnet4j.tensor;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link StreamBench}'s two shapes timed by the thread's CPU time as well as wall time: on a machine shared with
  * other jobs the CPU time of the measuring thread is the steadier figure (it still sees their cache and memory
- * traffic). Run: {@code java --add-modules jdk.incubator.vector -cp benchmarks.jar
- * io.bitnet4j.tensor.StreamThroughput [tokens] [seconds]}.
+ * traffic). Alongside, a plain vector read of the same I2_S matrices gives the memory ceiling of the moment.
+ * Run: {@code java --add-modules jdk.incubator.vector -cp benchmarks.jar io.bitnet4j.tensor.StreamThroughput
+ * [tokens] [seconds]}.
  */
 public final class StreamThroughput {
     private StreamThroughput() {}
@@ -23,6 +29,10 @@ public final class StreamThroughput {
             double headBytes = GgmlType.F16.byteSize(StreamBench.HIDDEN, StreamBench.VOCAB);
             for (int round = 0; round < 2; round++) {
                 String warm = round == 0 ? "warm-up  " : "measured ";
+                double[] read = time(() -> readAll(bench), seconds);
+                double bytes = (double) I2S_BYTES * StreamBench.I2S_MATRICES;
+                System.out.printf("%s plain read of the I2_S matrices: %.1f GB/s (CPU time), %.1f (wall)%n",
+                        warm, bytes / read[0], bytes / read[1]);
                 double[] i2s = time(bench::i2s, seconds);
                 System.out.printf("%s I2_S 6912x2560, %d token(s): %.1f G weights/s (CPU time), %.1f (wall)%n",
                         warm, tokens, weights / i2s[0], weights / i2s[1]);
@@ -33,6 +43,22 @@ public final class StreamThroughput {
         } finally {
             bench.tearDown();
         }
+    }
+
+    private static final long I2S_BYTES = (long) StreamBench.FFN * StreamBench.HIDDEN / 4;
+    private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
+    static long sink;
+
+    /** Sums every packed byte of the I2_S matrices as longs: the cost of only reading them. */
+    private static void readAll(StreamBench bench) {
+        LongVector acc = LongVector.zero(L);
+        for (WeightMatrix m : bench.i2sMatrices()) {
+            MemorySegment data = m.data();
+            for (long i = 0; i + L.vectorByteSize() <= I2S_BYTES; i += L.vectorByteSize()) {
+                acc = acc.add(LongVector.fromMemorySegment(L, data, i, ByteOrder.LITTLE_ENDIAN));
+            }
+        }
+        sink += acc.reduceLanes(VectorOperators.ADD);
     }
 
     /** Nanoseconds per call, by thread CPU time and by wall time. */
