@@ -146,8 +146,9 @@ final class I2sMatrix extends BaseMatrix {
                 dot4Rows(x, r, rowTo, out);
             }
         } else {
-            for (int t = 0; t < x.rows(); t += 4) {
-                for (int r = rowFrom; r < rowTo; r++) {
+            // each weight row stays in L1 while every token group passes over it
+            for (int r = rowFrom; r < rowTo; r++) {
+                for (int t = 0; t < x.rows(); t += 4) {
                     dot4Tokens(x, t, r, out, outStride);
                 }
             }
