@@ -16,12 +16,22 @@ import jdk.incubator.vector.VectorSpecies;
  * an exponent bias 112 too small; masking off the sign copies gives {@code w * 2^-112} exactly (normal and
  * subnormal halves alike). The activations are multiplied by {@code 2^112} instead (exact: halves are below
  * 2^16, so they stay below the float maximum), which leaves every product {@code w*x} exact before it is added.
- * Infinities and NaNs do not survive that trick, so a row holding one is recomputed by the reference.
+ * Infinities and NaNs do not survive that trick, so the first product that meets a row scans it once
+ * ({@link #isFinite}); a row holding one is always computed by the reference.
  * Only the order of the float additions differs from the reference (lanes, then a tree).
  */
 final class F16Matrix extends BaseMatrix {
+    /**
+     * Per row: 0 not looked at yet, {@link #FINITE}, or {@link #NOT_FINITE}. Threads may race to fill an entry;
+     * they write the same value, so at worst a row is scanned twice.
+     */
+    private final byte[] rowFiniteness;
+    private static final byte FINITE = 1;
+    private static final byte NOT_FINITE = 2;
+
     F16Matrix(String name, int in, int out, MemorySegment data) {
         super(name, in, out, data);
+        this.rowFiniteness = new byte[out];
     }
 
     @Override
@@ -90,7 +100,6 @@ final class F16Matrix extends BaseMatrix {
      * The kernels spell the conversion out at each use: a helper taking or returning vectors that C2 declines to
      * inline (these methods are near its inlining limits) would box every vector it touches.
      *   h = halves sign-extended to int;  w * 2^-112 = reinterpret((h << 13) & 0x8FFFE000)
-     * e tracks the largest |half| bits of the rows in flight, to spot infinities and NaNs.
      */
 
     /** Decode: token 0 times rows r..r+3 (rows past {@code rowTo} repeat the last one and are not written). */
@@ -105,7 +114,6 @@ final class F16Matrix extends BaseMatrix {
         FloatVector s1 = s0;
         FloatVector s2 = s0;
         FloatVector s3 = s0;
-        ShortVector e = ShortVector.zero(H);
         int bound = F.loopBound(in);
         for (int i = 0; i < bound; i += LANES) {
             FloatVector xv = FloatVector.fromArray(F, xs, i).mul(TWO_POW_112);
@@ -114,7 +122,6 @@ final class F16Matrix extends BaseMatrix {
             ShortVector hs1 = ShortVector.fromMemorySegment(H, data, o1 + wo, ByteOrder.LITTLE_ENDIAN);
             ShortVector hs2 = ShortVector.fromMemorySegment(H, data, o2 + wo, ByteOrder.LITTLE_ENDIAN);
             ShortVector hs3 = ShortVector.fromMemorySegment(H, data, o3 + wo, ByteOrder.LITTLE_ENDIAN);
-            e = e.max(hs0.and(MAGNITUDE)).max(hs1.and(MAGNITUDE)).max(hs2.and(MAGNITUDE)).max(hs3.and(MAGNITUDE));
             IntVector h0 = (IntVector) hs0.convertShape(VectorOperators.S2I, I, 0);
             IntVector h1 = (IntVector) hs1.convertShape(VectorOperators.S2I, I, 0);
             IntVector h2 = (IntVector) hs2.convertShape(VectorOperators.S2I, I, 0);
@@ -124,16 +131,15 @@ final class F16Matrix extends BaseMatrix {
             s2 = h2.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().fma(xv, s2);
             s3 = h3.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().fma(xv, s3);
         }
-        boolean special = e.reduceLanes(VectorOperators.MAX) >= INFINITY;
-        out[r] = finish(r, s0.reduceLanes(VectorOperators.ADD), special, bound, x, 0);
+        out[r] = finish(r, s0.reduceLanes(VectorOperators.ADD), bound, x, 0);
         if (r + 1 < rowTo) {
-            out[r + 1] = finish(r + 1, s1.reduceLanes(VectorOperators.ADD), special, bound, x, 0);
+            out[r + 1] = finish(r + 1, s1.reduceLanes(VectorOperators.ADD), bound, x, 0);
         }
         if (r + 2 < rowTo) {
-            out[r + 2] = finish(r + 2, s2.reduceLanes(VectorOperators.ADD), special, bound, x, 0);
+            out[r + 2] = finish(r + 2, s2.reduceLanes(VectorOperators.ADD), bound, x, 0);
         }
         if (r + 3 < rowTo) {
-            out[r + 3] = finish(r + 3, s3.reduceLanes(VectorOperators.ADD), special, bound, x, 0);
+            out[r + 3] = finish(r + 3, s3.reduceLanes(VectorOperators.ADD), bound, x, 0);
         }
     }
 
@@ -153,12 +159,10 @@ final class F16Matrix extends BaseMatrix {
         FloatVector s1 = s0;
         FloatVector s2 = s0;
         FloatVector s3 = s0;
-        ShortVector e = ShortVector.zero(H);
         int bound = F.loopBound(in);
         for (int i = 0; i < bound; i += LANES) {
             ShortVector hs = ShortVector.fromMemorySegment(H, data, o + (long) i * Short.BYTES,
                     ByteOrder.LITTLE_ENDIAN);
-            e = e.max(hs.and(MAGNITUDE));
             IntVector h = (IntVector) hs.convertShape(VectorOperators.S2I, I, 0);
             FloatVector w = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
             s0 = w.fma(FloatVector.fromArray(F, xs, x0 + i).mul(TWO_POW_112), s0);
@@ -166,25 +170,24 @@ final class F16Matrix extends BaseMatrix {
             s2 = w.fma(FloatVector.fromArray(F, xs, x2 + i).mul(TWO_POW_112), s2);
             s3 = w.fma(FloatVector.fromArray(F, xs, x3 + i).mul(TWO_POW_112), s3);
         }
-        boolean special = e.reduceLanes(VectorOperators.MAX) >= INFINITY;
-        out[t * outStride + r] = finish(r, s0.reduceLanes(VectorOperators.ADD), special, bound, x, t);
+        out[t * outStride + r] = finish(r, s0.reduceLanes(VectorOperators.ADD), bound, x, t);
         if (t + 1 <= lastT) {
-            out[(t + 1) * outStride + r] = finish(r, s1.reduceLanes(VectorOperators.ADD), special, bound, x, t + 1);
+            out[(t + 1) * outStride + r] = finish(r, s1.reduceLanes(VectorOperators.ADD), bound, x, t + 1);
         }
         if (t + 2 <= lastT) {
-            out[(t + 2) * outStride + r] = finish(r, s2.reduceLanes(VectorOperators.ADD), special, bound, x, t + 2);
+            out[(t + 2) * outStride + r] = finish(r, s2.reduceLanes(VectorOperators.ADD), bound, x, t + 2);
         }
         if (t + 3 <= lastT) {
-            out[(t + 3) * outStride + r] = finish(r, s3.reduceLanes(VectorOperators.ADD), special, bound, x, t + 3);
+            out[(t + 3) * outStride + r] = finish(r, s3.reduceLanes(VectorOperators.ADD), bound, x, t + 3);
         }
     }
 
     /**
-     * The lanes' sum plus the values from {@code from} on, in scalar code; or the reference product when the
-     * rows in flight may hold an infinity or NaN.
+     * The lanes' sum plus the values from {@code from} on, in scalar code; or the reference product for a row
+     * that holds an infinity or NaN.
      */
-    private float finish(int row, float lanes, boolean special, int from, Activations x, int t) {
-        if (special) {
+    private float finish(int row, float lanes, int from, Activations x, int t) {
+        if (!isFinite(row)) {
             return dotReference(row, x, t);
         }
         float sum = lanes;
@@ -194,5 +197,30 @@ final class F16Matrix extends BaseMatrix {
             sum += Numerics.f16At(data, base + (long) i * Short.BYTES) * x.values[xo + i];
         }
         return sum;
+    }
+
+    /** Whether every weight of the row is finite (scanned on first use). */
+    private boolean isFinite(int row) {
+        byte state = rowFiniteness[row];
+        if (state == 0) {
+            state = scanRow(row) ? FINITE : NOT_FINITE;
+            rowFiniteness[row] = state;
+        }
+        return state == FINITE;
+    }
+
+    private boolean scanRow(int row) {
+        long base = rowOffset(row);
+        ShortVector magnitude = ShortVector.zero(H);
+        int bound = H.loopBound(in);
+        for (int i = 0; i < bound; i += H.length()) {
+            magnitude = magnitude.max(ShortVector.fromMemorySegment(H, data, base + (long) i * Short.BYTES,
+                    ByteOrder.LITTLE_ENDIAN).and(MAGNITUDE));
+        }
+        int max = magnitude.reduceLanes(VectorOperators.MAX);
+        for (int i = bound; i < in; i++) {
+            max = Math.max(max, data.get(Numerics.LE_SHORT, base + (long) i * Short.BYTES) & MAGNITUDE);
+        }
+        return max < INFINITY;
     }
 }

@@ -127,14 +127,16 @@ final class I2sMatrix extends BaseMatrix {
      * kernel reads the int8 codes there).
      */
     static void kernelActivations(byte[] q, short[] q16, int offset, int[] order) {
-        int chunkValues = 4 * V;
-        int full = order.length / chunkValues * chunkValues;
+        int full = order.length / (4 * V) * (4 * V);
         for (int p = 0; p < order.length; p++) {
-            int v = q[offset + order[p]];
-            if (p < full && p % chunkValues >= LANES) {
-                v -= 4 * q[offset + order[p - LANES]];
+            q16[offset + p] = q[offset + order[p]];
+        }
+        for (int c = offset; c < offset + full; c += 4 * V) {
+            for (int n = 7; n >= 1; n--) { // downwards, so each q_(n-1) read is still the plain code
+                for (int i = c + n * LANES; i < c + (n + 1) * LANES; i++) {
+                    q16[i] -= (short) (4 * q16[i - LANES]);
+                }
             }
-            q16[offset + p] = (short) v;
         }
     }
 
