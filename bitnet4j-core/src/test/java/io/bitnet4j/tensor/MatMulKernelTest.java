@@ -133,6 +133,36 @@ class MatMulKernelTest {
         assertFastMatchesReference(m, x, 1, 18);
     }
 
+    @ParameterizedTest
+    @EnumSource(names = {"I2_S", "TQ2_0", "TQ1_0", "F16", "BF16", "F32", "Q8_0", "Q6_K"})
+    void threadsSplittingRowsLikeTheForwardPassGetTheReferenceResult(GgmlType type) throws Exception {
+        Random rnd = new Random(200 + type.ordinal());
+        int in = 512;
+        int out = 16 * 7 + 5;
+        BaseMatrix m = matrix(type, weights(type, rnd, in * out), in);
+        for (int tokens : new int[] {1, 6}) {
+            // a buffer sized for more tokens than it holds, with stale rows after the prepared ones
+            Activations x = new Activations(m.activationFormat(), in, tokens + 4);
+            float[][] rows = randomRows(rnd, tokens + 4, in);
+            for (int t = 0; t < rows.length; t++) {
+                x.quantize(rows[t], 0, t);
+            }
+            x.setRows(tokens);
+            float[] ref = new float[tokens * out];
+            float[] fast = new float[tokens * out];
+            m.matMulReference(x, ref, out, 0, out);
+            int split = 16 * 4;
+            Thread other = Thread.ofPlatform().start(() -> m.matMul(x, fast, out, split, out));
+            m.matMul(x, fast, out, 0, split);
+            other.join();
+            for (int i = 0; i < ref.length; i++) {
+                float tolerance = exact(type) ? 0f : 2e-5f * Math.max(1f, Math.abs(ref[i])) + 1e-6f * norm(m, x,
+                        i / out, i % out);
+                assertEquals(ref[i], fast[i], tolerance, type + " value " + i);
+            }
+        }
+    }
+
     @Test
     void i2sLongRowsFlushTheirInt16SumsBeforeTheyOverflow() {
         // 6912 values (the 2B-4T FFN width): every weight +1 (code 2) or -1 (code 0), activations at the int8 limits
