@@ -2,6 +2,13 @@ package io.bitnet4j.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * llama.cpp's TQ1_0 ternary weights (ggml type 34): 256-value blocks of 54 bytes, {@code qs[48]}, {@code qh[4]},
@@ -9,6 +16,12 @@ import java.lang.foreign.ValueLayout;
  * {@code v = 81t0 + 27t1 + 9t2 + 3t3 + t4}, so trit n is {@code ((uint8)(q * 3^n) * 3) >> 8}. {@code qs[m]}
  * (m<32) holds values {@code m + 32n}, {@code qs[32+m]} (m<16) holds {@code 160 + m + 16n}, {@code qh[j]} holds
  * {@code 240 + j + 4n}. Value = (trit - 1) * d. Paired with Q8_K activations.
+ *
+ * <p>The fast kernel widens L qs bytes at a time to int16 lanes and extracts trit n of every lane with the same
+ * fixed-point arithmetic as the reference ({@code ((q * 3^n) & 0xff) * 3 >> 8}); the L values of one trit are
+ * consecutive, so they meet contiguous int16 activations. L is 16 (256-bit vectors: the 48 qs bytes are three
+ * such groups), the 16 values in qh are done in scalar code. Σtrit*q is exact in int16 lanes within a block, and
+ * the float epilogue is the reference's, so the result is bit for bit {@link #dotReference}.
  */
 final class Tq1Matrix extends BaseMatrix {
     static final int BLOCK = 256;
@@ -95,8 +108,54 @@ final class Tq1Matrix extends BaseMatrix {
         return Numerics.hsumFloat8(acc);
     }
 
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.length() >= 16
+            ? ShortVector.SPECIES_256 : ShortVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    /** L byte lanes, widened to {@link #S}. */
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * L));
+
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        matMulReference(x, out, outStride, rowFrom, rowTo);
+        checkMatMul(x, out, outStride, rowFrom, rowTo);
+        for (int t = 0; t < x.rows(); t++) {
+            for (int r = rowFrom; r < rowTo; r++) {
+                out[t * outStride + r] = dot(r, x, t);
+            }
+        }
+    }
+
+    private float dot(int row, Activations x, int t) {
+        int xBlock0 = t * (in / BLOCK);
+        short[] q16 = x.q16;
+        float sum = 0;
+        for (int b = 0; b < in / BLOCK; b++) {
+            long base = blockOffset(row, b);
+            int xo = (xBlock0 + b) * BLOCK;
+            ShortVector acc = ShortVector.zero(S);
+            for (int p = 0; p < QH; p += L) {
+                ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B, data, base + p,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                // bytes 0..31 hold values p + 32n, bytes 32..47 values 160 + (p - 32) + 16n
+                int first = p < 32 ? p : 160 + p - 32;
+                int stride = p < 32 ? 32 : 16;
+                for (int n = 0; n < 5; n++) {
+                    ShortVector trit = packed.mul((short) POW3[n]).and((short) 0xff).mul((short) 3)
+                            .lanewise(VectorOperators.LSHR, 8);
+                    acc = acc.add(trit.mul(ShortVector.fromArray(S, q16, xo + first + stride * n)));
+                }
+            }
+            IntVector pairs = acc.reinterpretAsInts();
+            int sumTritQ = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairs.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+            for (int j = 0; j < 4; j++) {
+                int packed = data.get(ValueLayout.JAVA_BYTE, base + QH + j) & 0xff;
+                for (int n = 0; n < 4; n++) {
+                    sumTritQ += trit(packed, n) * x.q[xo + 240 + j + 4 * n];
+                }
+            }
+            int sumi = sumTritQ - x.blockSums[xBlock0 + b];
+            sum += (float) sumi * (Numerics.f16At(data, base + D) * x.scales[xBlock0 + b]);
+        }
+        return sum;
     }
 }

@@ -2,11 +2,23 @@ package io.bitnet4j.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * llama.cpp's TQ2_0 ternary weights (ggml type 35): 256-value blocks of 66 bytes, {@code qs[64]} then fp16 d.
  * Value {@code e = 128g + 32n + m} is stored as trit+1 in bits {@code 2n..2n+1} of {@code qs[32g + m]};
  * value = (code - 1) * d. Paired with Q8_K activations.
+ *
+ * <p>The fast kernel loads the qs bytes of a block V at a time; for each n, {@code (qs >>> 2n) & 3} gives V codes
+ * whose values form runs of 32 consecutive indices, so widening them to int16 lines them up with contiguous
+ * int16 activations ({@link Activations#q16}). Σcode*q is exact in int16 lanes within a block, reduced per block
+ * to an int, and {@code Σ(code-1)*q = Σcode*q - Σq}; the float epilogue is the reference's, block by block,
+ * so the result is bit for bit {@link #dotReference}.
  */
 final class Tq2Matrix extends BaseMatrix {
     static final int BLOCK = 256;
@@ -79,8 +91,49 @@ final class Tq2Matrix extends BaseMatrix {
         return Numerics.hsumFloat8(acc);
     }
 
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final int V = B.length();
+
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        matMulReference(x, out, outStride, rowFrom, rowTo);
+        checkMatMul(x, out, outStride, rowFrom, rowTo);
+        for (int t = 0; t < x.rows(); t++) {
+            for (int r = rowFrom; r < rowTo; r++) {
+                out[t * outStride + r] = dot(r, x, t);
+            }
+        }
+    }
+
+    private float dot(int row, Activations x, int t) {
+        int xBlock0 = t * (in / BLOCK);
+        short[] q16 = x.q16;
+        float sum = 0;
+        for (int b = 0; b < in / BLOCK; b++) {
+            long base = blockOffset(row, b);
+            int xo = (xBlock0 + b) * BLOCK;
+            ShortVector acc = ShortVector.zero(S);
+            for (int j = 0; j < 64; j += V) {
+                ShortVector qs = ByteVector.fromMemorySegment(B, data, base + j, ByteOrder.LITTLE_ENDIAN)
+                        .reinterpretAsShorts();
+                for (int n = 0; n < 4; n++) {
+                    ByteVector codes = qs.lanewise(VectorOperators.LSHR, 2 * n).and((short) 0x0303)
+                            .reinterpretAsBytes();
+                    int lo = j;
+                    int hi = j + V / 2;
+                    ShortVector c0 = (ShortVector) codes.convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector c1 = (ShortVector) codes.convertShape(VectorOperators.B2S, S, 1);
+                    acc = acc.add(c0.mul(ShortVector.fromArray(S, q16, xo + 128 * (lo >> 5) + 32 * n + (lo & 31))))
+                            .add(c1.mul(ShortVector.fromArray(S, q16, xo + 128 * (hi >> 5) + 32 * n + (hi & 31))));
+                }
+            }
+            IntVector pairs = acc.reinterpretAsInts();
+            int sumCodeQ = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairs.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
+            int sumi = sumCodeQ - x.blockSums[xBlock0 + b];
+            sum += (float) sumi * (x.scales[xBlock0 + b] * Numerics.f16At(data, base + D));
+        }
+        return sum;
     }
 }
