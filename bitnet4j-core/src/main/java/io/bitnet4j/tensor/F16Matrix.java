@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * 2^16, so they stay below the float maximum), which leaves every product {@code w*x} exact before it is added.
  * Infinities and NaNs do not survive that trick, so the first product that meets a row scans it once
  * ({@link #isFinite}); a row holding one is always computed by the reference.
- * Only the order of the float additions differs from the reference (lanes, then a tree).
+ * The additions happen in the reference's order, so the fast kernels equal it bit for bit.
  */
 final class F16Matrix extends BaseMatrix {
     /**
@@ -95,24 +96,47 @@ final class F16Matrix extends BaseMatrix {
             jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize() / 2));
     static final int LANES = F.length();
     static final float TWO_POW_112 = 0x1p112f;
+    /** ggml's step: 4 accumulators of 16 lanes. */
+    private static final int STEP = 64;
+    /** Lane j moved to lane j - k (the upper lanes are never read): the halving tree of _mm512_reduce_add_ps. */
+    private static final VectorShuffle<Float> DOWN8 = down(8);
+    private static final VectorShuffle<Float> DOWN4 = down(4);
+    private static final VectorShuffle<Float> DOWN2 = down(2);
+    private static final VectorShuffle<Float> DOWN1 = down(1);
     /** A half without its sign bit is at least this when it is an infinity or a NaN. */
     private static final short INFINITY = 0x7c00;
     private static final short MAGNITUDE = 0x7fff;
 
+    private static VectorShuffle<Float> down(int k) {
+        return VectorShuffle.fromOp(F, j -> Math.min(j + k, LANES - 1));
+    }
+
+    /**
+     * The fast kernels reproduce {@link #dotReference}'s order exactly: ggml's 16 lanes are one 512-bit vector, or
+     * two 256-bit vectors side by side; other widths take the reference.
+     */
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         checkMatMul(x, out, outStride, rowFrom, rowTo);
-        if (x.rows() == 1) {
+        if (LANES == 16 && x.rows() == 1) {
             for (int r = rowFrom; r < rowTo; r += 4) {
                 dot4Rows(x, r, rowTo, out);
             }
-        } else {
+        } else if (LANES == 16) {
             // each weight row stays in L1 while every token group passes over it
             for (int r = rowFrom; r < rowTo; r++) {
                 for (int t = 0; t < x.rows(); t += 4) {
                     dot4Tokens(x, t, r, out, outStride);
                 }
             }
+        } else if (LANES == 8) {
+            for (int r = rowFrom; r < rowTo; r++) {
+                for (int t = 0; t < x.rows(); t++) {
+                    out[t * outStride + r] = dot8(x, t, r);
+                }
+            }
+        } else {
+            matMulReference(x, out, outStride, rowFrom, rowTo);
         }
     }
 
@@ -120,9 +144,10 @@ final class F16Matrix extends BaseMatrix {
      * The kernels spell the conversion out at each use: a helper taking or returning vectors that C2 declines to
      * inline (these methods are near its inlining limits) would box every vector it touches.
      *   h = halves sign-extended to int;  w * 2^-112 = reinterpret((h << 13) & 0x8FFFE000)
+     * Accumulator sRj of a 64-value step takes values 16j..16j+15 of row (or token) R, as ggml's sum[j] does.
      */
 
-    /** Decode: token 0 times rows r..r+3 (rows past {@code rowTo} repeat the last one and are not written). */
+    /** Decode, 16 lanes: token 0 times rows r..r+3 (rows past {@code rowTo} repeat the last one, unwritten). */
     private void dot4Rows(Activations x, int r, int rowTo, float[] out) {
         int last = rowTo - 1;
         long o0 = rowOffset(r);
@@ -130,42 +155,50 @@ final class F16Matrix extends BaseMatrix {
         long o2 = rowOffset(Math.min(r + 2, last));
         long o3 = rowOffset(Math.min(r + 3, last));
         float[] xs = x.values;
-        FloatVector s0 = FloatVector.zero(F);
-        FloatVector s1 = s0;
-        FloatVector s2 = s0;
-        FloatVector s3 = s0;
-        int bound = F.loopBound(in);
-        for (int i = 0; i < bound; i += LANES) {
-            FloatVector xv = FloatVector.fromArray(F, xs, i).mul(TWO_POW_112);
-            long wo = (long) i * Short.BYTES;
-            ShortVector hs0 = ShortVector.fromMemorySegment(H, data, o0 + wo, ByteOrder.LITTLE_ENDIAN);
-            ShortVector hs1 = ShortVector.fromMemorySegment(H, data, o1 + wo, ByteOrder.LITTLE_ENDIAN);
-            ShortVector hs2 = ShortVector.fromMemorySegment(H, data, o2 + wo, ByteOrder.LITTLE_ENDIAN);
-            ShortVector hs3 = ShortVector.fromMemorySegment(H, data, o3 + wo, ByteOrder.LITTLE_ENDIAN);
-            IntVector h0 = (IntVector) hs0.convertShape(VectorOperators.S2I, I, 0);
-            IntVector h1 = (IntVector) hs1.convertShape(VectorOperators.S2I, I, 0);
-            IntVector h2 = (IntVector) hs2.convertShape(VectorOperators.S2I, I, 0);
-            IntVector h3 = (IntVector) hs3.convertShape(VectorOperators.S2I, I, 0);
-            s0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().fma(xv, s0);
-            s1 = h1.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().fma(xv, s1);
-            s2 = h2.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().fma(xv, s2);
-            s3 = h3.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().fma(xv, s3);
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+        FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
+        int np = in - in % STEP;
+        for (int i = 0; i < np; i += STEP) {
+            for (int j = 0; j < 4; j++) {
+                int k = i + 16 * j;
+                FloatVector xv = FloatVector.fromArray(F, xs, k).mul(TWO_POW_112);
+                long wo = (long) k * Short.BYTES;
+                FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(H, data, o0 + wo, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                        .reinterpretAsFloats();
+                FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(H, data, o1 + wo, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                        .reinterpretAsFloats();
+                FloatVector w2 = ((IntVector) ShortVector.fromMemorySegment(H, data, o2 + wo, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                        .reinterpretAsFloats();
+                FloatVector w3 = ((IntVector) ShortVector.fromMemorySegment(H, data, o3 + wo, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                        .reinterpretAsFloats();
+                switch (j) {
+                    case 0 -> { s00 = w0.fma(xv, s00); s10 = w1.fma(xv, s10); s20 = w2.fma(xv, s20); s30 = w3.fma(xv, s30); }
+                    case 1 -> { s01 = w0.fma(xv, s01); s11 = w1.fma(xv, s11); s21 = w2.fma(xv, s21); s31 = w3.fma(xv, s31); }
+                    case 2 -> { s02 = w0.fma(xv, s02); s12 = w1.fma(xv, s12); s22 = w2.fma(xv, s22); s32 = w3.fma(xv, s32); }
+                    default -> { s03 = w0.fma(xv, s03); s13 = w1.fma(xv, s13); s23 = w2.fma(xv, s23); s33 = w3.fma(xv, s33); }
+                }
+            }
         }
-        out[r] = finish(r, s0.reduceLanes(VectorOperators.ADD), bound, x, 0);
+        out[r] = finish(r, reduce16(s00, s01, s02, s03), np, x, 0);
         if (r + 1 < rowTo) {
-            out[r + 1] = finish(r + 1, s1.reduceLanes(VectorOperators.ADD), bound, x, 0);
+            out[r + 1] = finish(r + 1, reduce16(s10, s11, s12, s13), np, x, 0);
         }
         if (r + 2 < rowTo) {
-            out[r + 2] = finish(r + 2, s2.reduceLanes(VectorOperators.ADD), bound, x, 0);
+            out[r + 2] = finish(r + 2, reduce16(s20, s21, s22, s23), np, x, 0);
         }
         if (r + 3 < rowTo) {
-            out[r + 3] = finish(r + 3, s3.reduceLanes(VectorOperators.ADD), bound, x, 0);
+            out[r + 3] = finish(r + 3, reduce16(s30, s31, s32, s33), np, x, 0);
         }
     }
 
     /**
-     * Prompt: row r times tokens t..t+3, converting each weight once for four tokens (tokens past the last
-     * repeat it and are not written).
+     * Prompt, 16 lanes: row r times tokens t..t+3, converting each weight once for four tokens (tokens past the
+     * last repeat it and are not written).
      */
     private void dot4Tokens(Activations x, int t, int r, float[] out, int outStride) {
         int lastT = x.rows() - 1;
@@ -175,48 +208,100 @@ final class F16Matrix extends BaseMatrix {
         int x1 = Math.min(t + 1, lastT) * in;
         int x2 = Math.min(t + 2, lastT) * in;
         int x3 = Math.min(t + 3, lastT) * in;
-        FloatVector s0 = FloatVector.zero(F);
-        FloatVector s1 = s0;
-        FloatVector s2 = s0;
-        FloatVector s3 = s0;
-        int bound = F.loopBound(in);
-        for (int i = 0; i < bound; i += LANES) {
-            ShortVector hs = ShortVector.fromMemorySegment(H, data, o + (long) i * Short.BYTES,
-                    ByteOrder.LITTLE_ENDIAN);
-            IntVector h = (IntVector) hs.convertShape(VectorOperators.S2I, I, 0);
-            FloatVector w = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
-            s0 = w.fma(FloatVector.fromArray(F, xs, x0 + i).mul(TWO_POW_112), s0);
-            s1 = w.fma(FloatVector.fromArray(F, xs, x1 + i).mul(TWO_POW_112), s1);
-            s2 = w.fma(FloatVector.fromArray(F, xs, x2 + i).mul(TWO_POW_112), s2);
-            s3 = w.fma(FloatVector.fromArray(F, xs, x3 + i).mul(TWO_POW_112), s3);
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+        FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
+        int np = in - in % STEP;
+        for (int i = 0; i < np; i += STEP) {
+            for (int j = 0; j < 4; j++) {
+                int k = i + 16 * j;
+                FloatVector w = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) k * Short.BYTES,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+                FloatVector y0 = FloatVector.fromArray(F, xs, x0 + k).mul(TWO_POW_112);
+                FloatVector y1 = FloatVector.fromArray(F, xs, x1 + k).mul(TWO_POW_112);
+                FloatVector y2 = FloatVector.fromArray(F, xs, x2 + k).mul(TWO_POW_112);
+                FloatVector y3 = FloatVector.fromArray(F, xs, x3 + k).mul(TWO_POW_112);
+                switch (j) {
+                    case 0 -> { s00 = w.fma(y0, s00); s10 = w.fma(y1, s10); s20 = w.fma(y2, s20); s30 = w.fma(y3, s30); }
+                    case 1 -> { s01 = w.fma(y0, s01); s11 = w.fma(y1, s11); s21 = w.fma(y2, s21); s31 = w.fma(y3, s31); }
+                    case 2 -> { s02 = w.fma(y0, s02); s12 = w.fma(y1, s12); s22 = w.fma(y2, s22); s32 = w.fma(y3, s32); }
+                    default -> { s03 = w.fma(y0, s03); s13 = w.fma(y1, s13); s23 = w.fma(y2, s23); s33 = w.fma(y3, s33); }
+                }
+            }
         }
-        out[t * outStride + r] = finish(r, s0.reduceLanes(VectorOperators.ADD), bound, x, t);
+        out[t * outStride + r] = finish(r, reduce16(s00, s01, s02, s03), np, x, t);
         if (t + 1 <= lastT) {
-            out[(t + 1) * outStride + r] = finish(r, s1.reduceLanes(VectorOperators.ADD), bound, x, t + 1);
+            out[(t + 1) * outStride + r] = finish(r, reduce16(s10, s11, s12, s13), np, x, t + 1);
         }
         if (t + 2 <= lastT) {
-            out[(t + 2) * outStride + r] = finish(r, s2.reduceLanes(VectorOperators.ADD), bound, x, t + 2);
+            out[(t + 2) * outStride + r] = finish(r, reduce16(s20, s21, s22, s23), np, x, t + 2);
         }
         if (t + 3 <= lastT) {
-            out[(t + 3) * outStride + r] = finish(r, s3.reduceLanes(VectorOperators.ADD), bound, x, t + 3);
+            out[(t + 3) * outStride + r] = finish(r, reduce16(s30, s31, s32, s33), np, x, t + 3);
         }
     }
 
+    /** ggml's combination of its four 16-lane accumulators: (a0+a2)+(a1+a3) lane-wise, then the halving tree. */
+    private static float reduce16(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+        FloatVector l = a0.add(a2).add(a1.add(a3));
+        l = l.add(l.rearrange(DOWN8));
+        l = l.add(l.rearrange(DOWN4));
+        l = l.add(l.rearrange(DOWN2));
+        return l.add(l.rearrange(DOWN1)).lane(0);
+    }
+
     /**
-     * The lanes' sum plus the values from {@code from} on, in scalar code; or the reference product for a row
-     * that holds an infinity or NaN.
+     * 8 lanes (256-bit vectors): row r times token t. ggml's 16-lane accumulator j is the pair (lo_j, hi_j), so the
+     * same products meet in the same order; the first step of the tree adds the two halves.
+     */
+    private float dot8(Activations x, int t, int r) {
+        long o = rowOffset(r);
+        float[] xs = x.values;
+        int xo = t * in;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector lo0 = z, lo1 = z, lo2 = z, lo3 = z, hi0 = z, hi1 = z, hi2 = z, hi3 = z;
+        int np = in - in % STEP;
+        for (int i = 0; i < np; i += STEP) {
+            for (int h = 0; h < 8; h++) {
+                int k = i + 8 * h;
+                FloatVector w = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) k * Short.BYTES,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+                FloatVector y = FloatVector.fromArray(F, xs, xo + k).mul(TWO_POW_112);
+                switch (h) {
+                    case 0 -> lo0 = w.fma(y, lo0);
+                    case 1 -> hi0 = w.fma(y, hi0);
+                    case 2 -> lo1 = w.fma(y, lo1);
+                    case 3 -> hi1 = w.fma(y, hi1);
+                    case 4 -> lo2 = w.fma(y, lo2);
+                    case 5 -> hi2 = w.fma(y, hi2);
+                    case 6 -> lo3 = w.fma(y, lo3);
+                    default -> hi3 = w.fma(y, hi3);
+                }
+            }
+        }
+        FloatVector l = lo0.add(lo2).add(lo1.add(lo3)).add(hi0.add(hi2).add(hi1.add(hi3)));
+        l = l.add(l.rearrange(DOWN4));
+        l = l.add(l.rearrange(DOWN2));
+        return finish(r, l.add(l.rearrange(DOWN1)).lane(0), np, x, t);
+    }
+
+    /**
+     * The lanes' sum plus the values from {@code from} on, in double as ggml adds its leftovers; or the reference
+     * product for a row that holds an infinity or NaN.
      */
     private float finish(int row, float lanes, int from, Activations x, int t) {
         if (!isFinite(row)) {
             return dotReference(row, x, t);
         }
-        float sum = lanes;
+        double sum = lanes;
         long base = rowOffset(row);
         int xo = t * in;
         for (int i = from; i < in; i++) {
             sum += Numerics.f16At(data, base + (long) i * Short.BYTES) * x.values[xo + i];
         }
-        return sum;
+        return (float) sum;
     }
 
     /** Whether every weight of the row is finite (scanned on first use). */
