@@ -112,134 +112,60 @@ final class F16Matrix extends BaseMatrix {
     }
 
     /**
-     * The fast kernels reproduce {@link #dotReference}'s order exactly: ggml's 16 lanes are one 512-bit vector, or
-     * two 256-bit vectors side by side; other widths take the reference.
+     * Every kernel reproduces {@link #dotReference}'s order exactly: ggml's 16 lanes are one 512-bit vector, or two
+     * 256-bit vectors side by side; other widths take the reference.
      */
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         checkMatMul(x, out, outStride, rowFrom, rowTo);
-        if (LANES == 16 && x.rows() == 1) {
-            for (int r = rowFrom; r < rowTo; r += 4) {
-                dot4Rows(x, r, rowTo, out);
-            }
-        } else if (LANES == 16) {
-            // each weight row stays in L1 while every token group passes over it
-            for (int r = rowFrom; r < rowTo; r++) {
-                for (int t = 0; t < x.rows(); t += 4) {
-                    dot4Tokens(x, t, r, out, outStride);
-                }
-            }
-        } else if (LANES == 8) {
-            for (int r = rowFrom; r < rowTo; r++) {
-                for (int t = 0; t < x.rows(); t++) {
-                    out[t * outStride + r] = dot8(x, t, r);
-                }
-            }
-        } else {
+        if (LANES != 16 && LANES != 8) {
             matMulReference(x, out, outStride, rowFrom, rowTo);
+            return;
+        }
+        // row outer: a weight row stays in L1 while every token passes over it
+        for (int r = rowFrom; r < rowTo; r++) {
+            for (int t = 0; t < x.rows(); t++) {
+                out[t * outStride + r] = LANES == 16 ? dot16(x, t, r) : dot8(x, t, r);
+            }
         }
     }
 
     /*
      * The kernels spell the conversion out at each use: a helper taking or returning vectors that C2 declines to
-     * inline (these methods are near its inlining limits) would box every vector it touches.
+     * inline would box every vector it touches; for the same reason each kernel keeps few accumulators (more
+     * exceed C2's inlining budget for the Vector API calls, and everything falls back to boxed objects).
      *   h = halves sign-extended to int;  w * 2^-112 = reinterpret((h << 13) & 0x8FFFE000)
-     * Accumulator sRj of a 64-value step takes values 16j..16j+15 of row (or token) R, as ggml's sum[j] does.
      */
 
-    /** Decode, 16 lanes: token 0 times rows r..r+3 (rows past {@code rowTo} repeat the last one, unwritten). */
-    private void dot4Rows(Activations x, int r, int rowTo, float[] out) {
-        int last = rowTo - 1;
-        long o0 = rowOffset(r);
-        long o1 = rowOffset(Math.min(r + 1, last));
-        long o2 = rowOffset(Math.min(r + 2, last));
-        long o3 = rowOffset(Math.min(r + 3, last));
-        float[] xs = x.values;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
-        FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
-        int np = in - in % STEP;
-        for (int i = 0; i < np; i += STEP) {
-            for (int j = 0; j < 4; j++) {
-                int k = i + 16 * j;
-                FloatVector xv = FloatVector.fromArray(F, xs, k).mul(TWO_POW_112);
-                long wo = (long) k * Short.BYTES;
-                FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(H, data, o0 + wo, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretAsFloats();
-                FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(H, data, o1 + wo, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretAsFloats();
-                FloatVector w2 = ((IntVector) ShortVector.fromMemorySegment(H, data, o2 + wo, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretAsFloats();
-                FloatVector w3 = ((IntVector) ShortVector.fromMemorySegment(H, data, o3 + wo, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                        .reinterpretAsFloats();
-                switch (j) {
-                    case 0 -> { s00 = w0.fma(xv, s00); s10 = w1.fma(xv, s10); s20 = w2.fma(xv, s20); s30 = w3.fma(xv, s30); }
-                    case 1 -> { s01 = w0.fma(xv, s01); s11 = w1.fma(xv, s11); s21 = w2.fma(xv, s21); s31 = w3.fma(xv, s31); }
-                    case 2 -> { s02 = w0.fma(xv, s02); s12 = w1.fma(xv, s12); s22 = w2.fma(xv, s22); s32 = w3.fma(xv, s32); }
-                    default -> { s03 = w0.fma(xv, s03); s13 = w1.fma(xv, s13); s23 = w2.fma(xv, s23); s33 = w3.fma(xv, s33); }
-                }
-            }
-        }
-        out[r] = finish(r, reduce16(s00, s01, s02, s03), np, x, 0);
-        if (r + 1 < rowTo) {
-            out[r + 1] = finish(r + 1, reduce16(s10, s11, s12, s13), np, x, 0);
-        }
-        if (r + 2 < rowTo) {
-            out[r + 2] = finish(r + 2, reduce16(s20, s21, s22, s23), np, x, 0);
-        }
-        if (r + 3 < rowTo) {
-            out[r + 3] = finish(r + 3, reduce16(s30, s31, s32, s33), np, x, 0);
-        }
-    }
-
-    /**
-     * Prompt, 16 lanes: row r times tokens t..t+3, converting each weight once for four tokens (tokens past the
-     * last repeat it and are not written).
-     */
-    private void dot4Tokens(Activations x, int t, int r, float[] out, int outStride) {
-        int lastT = x.rows() - 1;
+    /** 16 lanes (512-bit vectors): row r times token t; sj is ggml's sum[j], values 16j..16j+15 of each step. */
+    private float dot16(Activations x, int t, int r) {
         long o = rowOffset(r);
         float[] xs = x.values;
-        int x0 = t * in;
-        int x1 = Math.min(t + 1, lastT) * in;
-        int x2 = Math.min(t + 2, lastT) * in;
-        int x3 = Math.min(t + 3, lastT) * in;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
-        FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
+        int xo = t * in;
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
         int np = in - in % STEP;
         for (int i = 0; i < np; i += STEP) {
-            for (int j = 0; j < 4; j++) {
-                int k = i + 16 * j;
-                FloatVector w = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) k * Short.BYTES,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
-                FloatVector y0 = FloatVector.fromArray(F, xs, x0 + k).mul(TWO_POW_112);
-                FloatVector y1 = FloatVector.fromArray(F, xs, x1 + k).mul(TWO_POW_112);
-                FloatVector y2 = FloatVector.fromArray(F, xs, x2 + k).mul(TWO_POW_112);
-                FloatVector y3 = FloatVector.fromArray(F, xs, x3 + k).mul(TWO_POW_112);
-                switch (j) {
-                    case 0 -> { s00 = w.fma(y0, s00); s10 = w.fma(y1, s10); s20 = w.fma(y2, s20); s30 = w.fma(y3, s30); }
-                    case 1 -> { s01 = w.fma(y0, s01); s11 = w.fma(y1, s11); s21 = w.fma(y2, s21); s31 = w.fma(y3, s31); }
-                    case 2 -> { s02 = w.fma(y0, s02); s12 = w.fma(y1, s12); s22 = w.fma(y2, s22); s32 = w.fma(y3, s32); }
-                    default -> { s03 = w.fma(y0, s03); s13 = w.fma(y1, s13); s23 = w.fma(y2, s23); s33 = w.fma(y3, s33); }
-                }
-            }
+            s0 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 0) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 0).mul(TWO_POW_112), s0);
+            s1 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 16) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 16).mul(TWO_POW_112), s1);
+            s2 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 32) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 32).mul(TWO_POW_112), s2);
+            s3 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 48) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 48).mul(TWO_POW_112), s3);
         }
-        out[t * outStride + r] = finish(r, reduce16(s00, s01, s02, s03), np, x, t);
-        if (t + 1 <= lastT) {
-            out[(t + 1) * outStride + r] = finish(r, reduce16(s10, s11, s12, s13), np, x, t + 1);
-        }
-        if (t + 2 <= lastT) {
-            out[(t + 2) * outStride + r] = finish(r, reduce16(s20, s21, s22, s23), np, x, t + 2);
-        }
-        if (t + 3 <= lastT) {
-            out[(t + 3) * outStride + r] = finish(r, reduce16(s30, s31, s32, s33), np, x, t + 3);
-        }
+        return finish(r, reduce16(s0, s1, s2, s3), np, x, t);
     }
 
     /** ggml's combination of its four 16-lane accumulators: (a0+a2)+(a1+a3) lane-wise, then the halving tree. */
@@ -263,23 +189,38 @@ final class F16Matrix extends BaseMatrix {
         FloatVector lo0 = z, lo1 = z, lo2 = z, lo3 = z, hi0 = z, hi1 = z, hi2 = z, hi3 = z;
         int np = in - in % STEP;
         for (int i = 0; i < np; i += STEP) {
-            for (int h = 0; h < 8; h++) {
-                int k = i + 8 * h;
-                FloatVector w = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) k * Short.BYTES,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
-                FloatVector y = FloatVector.fromArray(F, xs, xo + k).mul(TWO_POW_112);
-                switch (h) {
-                    case 0 -> lo0 = w.fma(y, lo0);
-                    case 1 -> hi0 = w.fma(y, hi0);
-                    case 2 -> lo1 = w.fma(y, lo1);
-                    case 3 -> hi1 = w.fma(y, hi1);
-                    case 4 -> lo2 = w.fma(y, lo2);
-                    case 5 -> hi2 = w.fma(y, hi2);
-                    case 6 -> lo3 = w.fma(y, lo3);
-                    default -> hi3 = w.fma(y, hi3);
-                }
-            }
+            lo0 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 0) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 0).mul(TWO_POW_112), lo0);
+            hi0 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 8) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 8).mul(TWO_POW_112), hi0);
+            lo1 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 16) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 16).mul(TWO_POW_112), lo1);
+            hi1 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 24) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 24).mul(TWO_POW_112), hi1);
+            lo2 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 32) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 32).mul(TWO_POW_112), lo2);
+            hi2 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 40) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 40).mul(TWO_POW_112), hi2);
+            lo3 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 48) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 48).mul(TWO_POW_112), lo3);
+            hi3 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 56) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, xs, xo + i + 56).mul(TWO_POW_112), hi3);
         }
         FloatVector l = lo0.add(lo2).add(lo1.add(lo3)).add(hi0.add(hi2).add(hi1.add(hi3)));
         l = l.add(l.rearrange(DOWN4));
