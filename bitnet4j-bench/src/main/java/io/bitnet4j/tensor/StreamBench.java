@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * The 2B-4T decode shapes streamed from memory, so nothing stays in cache:
  * {@code i2s}: one 6912 x 2560 I2_S product (the FFN down projection) per op, cycling through 64 such matrices
  * (283 MB); {@code f16Head}: the whole 128256 x 2560 F16 output head (657 MB) per op.
- * Throughput: I2_S G weights/s = 6912*2560*tokens / (ns/op); F16 GB/s = 656.6e6 / (ns/op) * 1e9 / 1e9.
+ * Scores are us/op: I2_S G weights/s = 6912*2560*tokens / (1000 * us/op); F16 head GB/s = 656.7e6 / (1000 * us/op).
+ * {@link StreamThroughput} prints those figures directly, by CPU time as well as wall time.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

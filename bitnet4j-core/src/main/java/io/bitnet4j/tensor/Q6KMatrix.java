@@ -134,29 +134,31 @@ final class Q6KMatrix extends BaseMatrix {
                     ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B, data, base + QH + 32 * n + l,
                             ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                     int e = 128 * n + l;
+                    // the int8 scales of the four 16-value groups (read here: a call in this loop would make C2
+                    // spill every live vector around it)
+                    long scales = base + SCALES + e / 16;
+                    int sc0 = data.get(ValueLayout.JAVA_BYTE, scales);
+                    int sc1 = data.get(ValueLayout.JAVA_BYTE, scales + 2);
+                    int sc2 = data.get(ValueLayout.JAVA_BYTE, scales + 4);
+                    int sc3 = data.get(ValueLayout.JAVA_BYTE, scales + 6);
                     ShortVector c0 = ql0.and((short) 15).or(qh.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
                     ShortVector c1 = ql1.and((short) 15).or(qh.lanewise(VectorOperators.LSHL, 2).and((short) 0x30));
                     ShortVector c2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and((short) 0x30));
                     ShortVector c3 = ql1.lanewise(VectorOperators.LSHR, 4)
                             .or(qh.lanewise(VectorOperators.LSHR, 2).and((short) 0x30));
                     acc = acc.add(((IntVector) c0.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(scale(base, e)));
+                            .convertShape(VectorOperators.S2I, I, 0)).mul(sc0));
                     acc = acc.add(((IntVector) c1.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e + 32))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(scale(base, e + 32)));
+                            .convertShape(VectorOperators.S2I, I, 0)).mul(sc1));
                     acc = acc.add(((IntVector) c2.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e + 64))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(scale(base, e + 64)));
+                            .convertShape(VectorOperators.S2I, I, 0)).mul(sc2));
                     acc = acc.add(((IntVector) c3.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e + 96))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(scale(base, e + 96)));
+                            .convertShape(VectorOperators.S2I, I, 0)).mul(sc3));
                 }
             }
             float d = Numerics.f16At(data, base + D) * x.scales[xBlock0 + b];
             sum = ((FloatVector) acc.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), sum);
         }
         return sum.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** The int8 scale of the 16-value group holding value {@code e} of the block at {@code base}. */
-    private int scale(long base, int e) {
-        return data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16);
     }
 }
