@@ -8,7 +8,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,11 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
  * low nibble in {@code ql[64n + l + 32(k&1)]} (low half for k<2, high half otherwise), its high bits at {@code 2k}
  * of {@code qh[32n + l]}; value = d * scales[e/16] * (q - 32). Paired with Q8_K activations.
  *
- * <p>The fast kernel takes L consecutive values at a time (L = 16 int lanes on AVX-512, so one vector per
- * 16-value scale group): their low nibbles and high bits sit in L consecutive bytes of ql and qh, so one widening
- * load of each and a few shifts rebuild the codes in int16 lanes; code*q is exact in int16, then widened to int
- * and multiplied by the group's scale. Each block's int lanes are scaled by d_w*d_x into float lanes, which are
- * added at the end of the row: only the rounding order differs from the reference (within a tight tolerance).
+ * <p>The fast kernel takes 16 consecutive values at a time (one 16-value scale group, 256-bit int16 vectors): their
+ * low nibbles and high bits sit in 16 consecutive bytes of ql and qh, so one widening load of each and a few shifts
+ * rebuild the codes in int16 lanes. code*q is exact in int16; adjacent lanes are added into int32 lanes and
+ * multiplied by the group's scale, into one accumulator for e % 32 in [0, 16) and one for [16, 32). Adjacent lanes
+ * are then added into ggml's eight int lanes ({@link Numerics#avx2LanesInterleaved}) and the float epilogue is the
+ * reference's lane by lane, so the result is bit for bit {@link #dotReference}. Vectors narrower than 256 bits run
+ * the reference.
  */
 final class Q6KMatrix extends BaseMatrix {
     static final int BLOCK = 256;
@@ -98,19 +99,17 @@ final class Q6KMatrix extends BaseMatrix {
         return Numerics.hsumFloat8(acc);
     }
 
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.length() >= 16
-            ? IntVector.SPECIES_512 : IntVector.SPECIES_PREFERRED;
-    static final int L = I.length();
-    static final VectorSpecies<Float> F = I.withLanes(float.class);
-    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(16 * L));
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * L));
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    static final int L = S.length();
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    static final boolean VECTORIZED = ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
 
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         checkMatMul(x, out, outStride, rowFrom, rowTo);
         for (int t = 0; t < x.rows(); t++) {
             for (int r = rowFrom; r < rowTo; r++) {
-                out[t * outStride + r] = dot(r, x, t);
+                out[t * outStride + r] = VECTORIZED ? dot(r, x, t) : dotReference(r, x, t);
             }
         }
     }
@@ -118,11 +117,13 @@ final class Q6KMatrix extends BaseMatrix {
     private float dot(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
         short[] q16 = x.q16;
-        FloatVector sum = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(FloatVector.SPECIES_256);
         for (int b = 0; b < in / BLOCK; b++) {
             long base = blockOffset(row, b);
             int xo = (xBlock0 + b) * BLOCK;
-            IntVector acc = IntVector.zero(I);
+            // values with e % 32 in [0, 16) and in [16, 32)
+            IntVector low = IntVector.zero(IntVector.SPECIES_256);
+            IntVector high = IntVector.zero(IntVector.SPECIES_256);
             for (int n = 0; n < 2; n++) {
                 for (int l = 0; l < 32; l += L) {
                     // values 128n + 32k + l.. for k = 0..3: low nibbles of ql0 (k=0), ql1 (k=1), then their high
@@ -139,24 +140,30 @@ final class Q6KMatrix extends BaseMatrix {
                     ShortVector c2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and((short) 0x30));
                     ShortVector c3 = ql1.lanewise(VectorOperators.LSHR, 4)
                             .or(qh.lanewise(VectorOperators.LSHR, 2).and((short) 0x30));
-                    acc = acc.add(((IntVector) c0.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(scale(base, e)));
-                    acc = acc.add(((IntVector) c1.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e + 32))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(scale(base, e + 32)));
-                    acc = acc.add(((IntVector) c2.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e + 64))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(scale(base, e + 64)));
-                    acc = acc.add(((IntVector) c3.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e + 96))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(scale(base, e + 96)));
+                    IntVector part = group(c0, q16, xo + e, base, e)
+                            .add(group(c1, q16, xo + e + 32, base, e + 32))
+                            .add(group(c2, q16, xo + e + 64, base, e + 64))
+                            .add(group(c3, q16, xo + e + 96, base, e + 96));
+                    if (l == 0) {
+                        low = low.add(part);
+                    } else {
+                        high = high.add(part);
+                    }
                 }
             }
-            float d = Numerics.f16At(data, base + D) * x.scales[xBlock0 + b];
-            sum = ((FloatVector) acc.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), sum);
+            float d = x.scales[xBlock0 + b] * Numerics.f16At(data, base + D);
+            acc = ((FloatVector) Numerics.avx2LanesInterleaved(low, high).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(FloatVector.SPECIES_256, d), acc);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return Numerics.hsumFloat8(acc.rearrange(Numerics.INTERLEAVED_TO_AVX2));
     }
 
-    /** The int8 scale of the 16-value group holding value {@code e} of the block at {@code base}. */
-    private int scale(long base, int e) {
-        return data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16);
+    /**
+     * scale*(code-32)*q of the 16 values from {@code e} (one scale group) of the block at {@code base}, codes
+     * {@code c}, activations from {@code q16[xo]}, as 8 int lanes of adjacent pairs.
+     */
+    private IntVector group(ShortVector c, short[] q16, int xo, long base, int e) {
+        return Numerics.pairSums(c.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo)))
+                .mul(data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16));
     }
 }

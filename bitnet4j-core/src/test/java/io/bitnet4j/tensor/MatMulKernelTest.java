@@ -12,14 +12,19 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Every type's fast {@link WeightMatrix#matMul} against its scalar {@link BaseMatrix#matMulReference}: bit for bit
- * for the integer (ternary) types, within a summation-order tolerance for the float ones.
+ * for the ternary types and Q6_K (their references follow ggml's rounding order, which the next layer's int8
+ * re-quantization makes visible), within a summation-order tolerance for the float ones.
  */
 class MatMulKernelTest {
     static final GgmlType[] TYPES = {GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0, GgmlType.F16, GgmlType.BF16,
             GgmlType.F32, GgmlType.Q8_0, GgmlType.Q6_K};
 
-    static boolean exact(GgmlType type) {
+    static boolean ternary(GgmlType type) {
         return type == GgmlType.I2_S || type == GgmlType.TQ2_0 || type == GgmlType.TQ1_0;
+    }
+
+    static boolean exact(GgmlType type) {
+        return ternary(type) || type == GgmlType.Q6_K;
     }
 
     static BaseMatrix matrix(GgmlType type, float[] w, int in) {
@@ -29,7 +34,7 @@ class MatMulKernelTest {
 
     /** Weights the type holds naturally: ternary times a scale for the ternary types, uniform floats otherwise. */
     static float[] weights(GgmlType type, Random rnd, int n) {
-        return exact(type) ? QuantizeTest.ternary(rnd, n, 0.0672607421875f) : QuantizeTest.randomFloats(rnd, n, 1f);
+        return ternary(type) ? QuantizeTest.ternary(rnd, n, 0.0672607421875f) : QuantizeTest.randomFloats(rnd, n, 1f);
     }
 
     static Activations activations(ActivationFormat format, float[][] rows) {
