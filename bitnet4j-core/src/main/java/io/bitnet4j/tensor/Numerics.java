@@ -7,7 +7,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 
@@ -87,35 +86,36 @@ final class Numerics {
      * follow ggml; the float epilogue then matches the reference dots bit for bit.
      */
 
-    /** Sums of adjacent int16 lane pairs {2i, 2i+1} as int32 lane i (half as many lanes, same bit size). */
+    /**
+     * Sums of adjacent int16 lane pairs {2i, 2i+1} as int32 lane i (half as many lanes, same bit size), for sums
+     * that fit in int16: adding each int to itself shifted up by 16 bits leaves the pair's sum in its top half.
+     */
     static IntVector pairSums(ShortVector v) {
         IntVector pairs = v.reinterpretAsInts();
-        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(pairs.lanewise(VectorOperators.ASHR, 16));
+        return pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
 
     /**
-     * The eight {@link #avx2Lane} sums of a block, in order, from one 512-bit vector whose int32 lane i holds the
-     * sum over e % 32 in {2i, 2i+1}: the low int of {@code x + (x >>> 32)} on each long is the sum of its two ints.
+     * Sums of adjacent int32 lane pairs {2i, 2i+1} of a 512-bit vector as the 8 lanes of a 256-bit one: the low
+     * int of {@code x + (x >>> 32)} on each long is the sum of its two ints. Applied to int32 lanes holding the
+     * sums over e % 32 in {2i, 2i+1}, this gives the eight {@link #avx2Lane} sums in order.
      */
-    static IntVector avx2Lanes(IntVector pairs) {
-        LongVector x = pairs.reinterpretAsLongs();
+    static IntVector pairSums(IntVector v) {
+        LongVector x = v.reinterpretAsLongs();
         return (IntVector) x.add(x.lanewise(VectorOperators.LSHR, 32))
                 .convertShape(VectorOperators.L2I, IntVector.SPECIES_256, 0);
     }
 
-    private static final VectorMask<Integer> ODD_INTS_256 = VectorMask.fromLong(IntVector.SPECIES_256, 0b10101010);
-
     /**
      * The eight {@link #avx2Lane} sums of a block from two 256-bit vectors of pair sums ({@code low}: e % 32 in
      * [0, 16), {@code high}: [16, 32)), interleaved: lane 2j holds avx2Lane j, lane 2j+1 avx2Lane 4+j. Each long
-     * adds its two ints into its low int ({@code low}) or its high int ({@code high}), and a blend keeps both.
+     * adds its two ints into its low int ({@code low}) or its high int ({@code high}); masks keep those halves.
      */
     static IntVector avx2LanesInterleaved(IntVector low, IntVector high) {
         LongVector l = low.reinterpretAsLongs();
         LongVector h = high.reinterpretAsLongs();
-        return l.add(l.lanewise(VectorOperators.LSHR, 32)).reinterpretAsInts()
-                .blend(h.add(h.lanewise(VectorOperators.LSHL, 32)).reinterpretAsInts(), ODD_INTS_256);
+        return l.add(l.lanewise(VectorOperators.LSHR, 32)).and(0xffffffffL)
+                .or(h.add(h.lanewise(VectorOperators.LSHL, 32)).and(0xffffffff00000000L)).reinterpretAsInts();
     }
 
     /** Puts the lanes of {@link #avx2LanesInterleaved}'s order back in avx2Lane order. */

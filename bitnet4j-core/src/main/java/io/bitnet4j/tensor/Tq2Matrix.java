@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * int16 activations ({@link Activations#q16}). Σcode*q is exact in int16 lanes within a block. With 512-bit
  * vectors int16 lane k collects the values with e % 32 == k; with 256-bit vectors the two widened halves of a
  * load hold e % 32 in [0, 16) and [16, 32) and go to separate accumulators. Adjacent lanes are then added into
- * ggml's eight int lanes (see {@link Numerics#avx2Lanes}), the Q8_K sums subtracted, and the float epilogue is the
+ * ggml's eight int lanes ({@link Numerics#pairSums}, {@link Numerics#avx2LanesInterleaved}), the Q8_K sums subtracted, and the float epilogue is the
  * reference's lane by lane, so the result is bit for bit {@link #dotReference}. Other vector widths run the
  * reference.
  */
@@ -137,7 +137,7 @@ final class Tq2Matrix extends BaseMatrix {
             }
             int sums = (xBlock0 + b) * Activations.Q8_K_SUMS;
             IntVector lanes = WIDE
-                    ? Numerics.avx2Lanes(Numerics.pairSums(low.add(high))
+                    ? Numerics.pairSums(Numerics.pairSums(low.add(high))
                             .sub(IntVector.fromArray(IntVector.SPECIES_512, x.sums, sums)))
                     : Numerics.avx2LanesInterleaved(
                             Numerics.pairSums(low).sub(IntVector.fromArray(IntVector.SPECIES_256, x.sums, sums)),
