@@ -120,8 +120,9 @@ final class Q6KMatrix extends BaseMatrix {
         int xBlock0 = t * (in / BLOCK);
         short[] q16 = x.q16;
         FloatVector acc = FloatVector.zero(FloatVector.SPECIES_256);
+        long rowBase = blockOffset(row, 0);
         for (int b = 0; b < in / BLOCK; b++) {
-            long base = blockOffset(row, b);
+            long base = rowBase + (long) b * BLOCK_BYTES;
             int xo = (xBlock0 + b) * BLOCK;
             // values with e % 32 in [0, 16) and in [16, 32)
             IntVector low = IntVector.zero(I);
