@@ -115,9 +115,11 @@ final class Tq2Matrix extends BaseMatrix {
         int xBlock0 = t * (in / BLOCK);
         short[] q16 = x.q16;
         FloatVector acc = FloatVector.zero(FloatVector.SPECIES_256);
+        long rowBase = blockOffset(row, 0);
         for (int b = 0; b < in / BLOCK; b++) {
-            long base = blockOffset(row, b);
+            long base = rowBase + (long) b * BLOCK_BYTES;
             int xo = (xBlock0 + b) * BLOCK;
+            float d = x.scales[xBlock0 + b] * Numerics.f16At(data, base + D);
             // the first and second widened half of each load
             ShortVector low = ShortVector.zero(S);
             ShortVector high = ShortVector.zero(S);
@@ -142,7 +144,6 @@ final class Tq2Matrix extends BaseMatrix {
                     : Numerics.avx2LanesInterleaved(
                             Numerics.pairSums(low).sub(IntVector.fromArray(IntVector.SPECIES_256, x.sums, sums)),
                             Numerics.pairSums(high).sub(IntVector.fromArray(IntVector.SPECIES_256, x.sums, sums + 8)));
-            float d = x.scales[xBlock0 + b] * Numerics.f16At(data, base + D);
             acc = ((FloatVector) lanes.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(FloatVector.SPECIES_256, d), acc);
         }
