@@ -12,8 +12,7 @@ package io.bitnet4j.tensor;
  *       {@link #q16}: the same codes prepared for the I2_S kernel ({@link I2sMatrix#kernelActivations});
  *   <li>Q8_0: {@link #q}, plus one {@link #scales} (the fp16-rounded d) per 32-value block;
  *   <li>Q8_K: {@link #q}, plus one {@link #scales} (d) and 16 {@link #sums} (block sums) per 256-value block;
- *       for the kernels also {@link #q16} (the codes widened to int16, natural order) and {@link #blockSums}
- *       (Σq per 256-value block).
+ *       for the kernels also {@link #q16} (the codes widened to int16, natural order).
  * </ul>
  */
 public final class Activations {
@@ -34,8 +33,6 @@ public final class Activations {
     final short[] q16;
     /** I8_ROW: {@link I2sMatrix#kernelOrder} of this row length. */
     private final int[] i2sOrder;
-    /** Q8_K: Σq of each 256-value block; null otherwise. */
-    final int[] blockSums;
     /** Per row (I8_ROW) or per block (Q8_0, Q8_K) scale; null for the float formats. */
     final float[] scales;
     /** Per row Σq (I8_ROW) or per 16 values Σq (Q8_K); null otherwise. */
@@ -64,7 +61,6 @@ public final class Activations {
         this.values = isFloat ? new float[n] : null;
         this.q = isFloat ? null : new byte[n];
         this.q16 = format == ActivationFormat.I8_ROW || format == ActivationFormat.Q8_K ? new short[n] : null;
-        this.blockSums = format == ActivationFormat.Q8_K ? new int[blocks] : null;
         this.i2sOrder = format == ActivationFormat.I8_ROW ? I2sMatrix.kernelOrder(cols) : null;
         this.scales = switch (format) {
             case I8_ROW -> new float[maxRows];
@@ -197,12 +193,10 @@ public final class Activations {
             java.util.Arrays.fill(q, dst, dst + Q8_K_BLOCK, (byte) 0);
             java.util.Arrays.fill(q16, dst, dst + Q8_K_BLOCK, (short) 0);
             java.util.Arrays.fill(sums, sumBase, sumBase + Q8_K_SUMS, 0);
-            blockSums[block] = 0;
             scales[block] = 0;
             return;
         }
         float iscale = -127f / max;
-        int blockSum = 0;
         for (int j = 0; j < Q8_K_SUMS; j++) {
             int sum = 0;
             for (int i = 16 * j; i < 16 * j + 16; i++) {
@@ -212,9 +206,7 @@ public final class Activations {
                 sum += v;
             }
             sums[sumBase + j] = sum;
-            blockSum += sum;
         }
-        blockSums[block] = blockSum;
         scales[block] = 1 / iscale;
     }
 

@@ -8,7 +8,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,11 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
  * low nibble in {@code ql[64n + l + 32(k&1)]} (low half for k<2, high half otherwise), its high bits at {@code 2k}
  * of {@code qh[32n + l]}; value = d * scales[e/16] * (q - 32). Paired with Q8_K activations.
  *
- * <p>The fast kernel takes L consecutive values at a time (L = 16 int lanes on AVX-512, so one vector per
- * 16-value scale group): their low nibbles and high bits sit in L consecutive bytes of ql and qh, so one widening
- * load of each and a few shifts rebuild the codes in int16 lanes; code*q is exact in int16, then widened to int
- * and multiplied by the group's scale. Each block's int lanes are scaled by d_w*d_x into float lanes, which are
- * added at the end of the row: only the rounding order differs from the reference (within a tight tolerance).
+ * <p>The fast kernel takes 16 consecutive values at a time (one 16-value scale group, 256-bit int16 vectors): their
+ * low nibbles and high bits sit in 16 consecutive bytes of ql and qh, so one widening load of each and a few shifts
+ * rebuild the codes in int16 lanes. code*q is exact in int16; it is widened to int32 (with 512-bit vectors one
+ * lane per value, else adjacent lanes added into one) and multiplied by the group's scale, into one accumulator for
+ * e % 32 in [0, 16) and one for [16, 32). Adjacent lanes are then added into ggml's eight int lanes
+ * ({@link Numerics#pairSums}, {@link Numerics#avx2LanesInterleaved}) and the float epilogue is the reference's lane
+ * by lane, so the result is bit for bit {@link #dotReference}. Vectors narrower than 256 bits run the reference.
  */
 final class Q6KMatrix extends BaseMatrix {
     static final int BLOCK = 256;
@@ -98,19 +99,19 @@ final class Q6KMatrix extends BaseMatrix {
         return Numerics.hsumFloat8(acc);
     }
 
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.length() >= 16
-            ? IntVector.SPECIES_512 : IntVector.SPECIES_PREFERRED;
-    static final int L = I.length();
-    static final VectorSpecies<Float> F = I.withLanes(float.class);
-    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(16 * L));
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * L));
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    static final boolean VECTORIZED = ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+    static final boolean WIDE = IntVector.SPECIES_PREFERRED.vectorBitSize() == 512;
+    /** The int32 accumulators: one lane per value (512-bit), or per pair of adjacent values (256-bit). */
+    static final VectorSpecies<Integer> I = WIDE ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
 
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         checkMatMul(x, out, outStride, rowFrom, rowTo);
         for (int t = 0; t < x.rows(); t++) {
             for (int r = rowFrom; r < rowTo; r++) {
-                out[t * outStride + r] = dot(r, x, t);
+                out[t * outStride + r] = VECTORIZED ? dot(r, x, t) : dotReference(r, x, t);
             }
         }
     }
@@ -118,47 +119,60 @@ final class Q6KMatrix extends BaseMatrix {
     private float dot(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
         short[] q16 = x.q16;
-        FloatVector sum = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(FloatVector.SPECIES_256);
+        long rowBase = blockOffset(row, 0);
         for (int b = 0; b < in / BLOCK; b++) {
-            long base = blockOffset(row, b);
+            long base = rowBase + (long) b * BLOCK_BYTES;
             int xo = (xBlock0 + b) * BLOCK;
-            IntVector acc = IntVector.zero(I);
+            // values with e % 32 in [0, 16) and in [16, 32)
+            IntVector low = IntVector.zero(I);
+            IntVector high = IntVector.zero(I);
             for (int n = 0; n < 2; n++) {
-                for (int l = 0; l < 32; l += L) {
-                    // values 128n + 32k + l.. for k = 0..3: low nibbles of ql0 (k=0), ql1 (k=1), then their high
-                    // nibbles (k=2, 3); high bits 2k of qh
-                    ShortVector ql0 = (ShortVector) ByteVector.fromMemorySegment(B, data, base + 64 * n + l,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector ql1 = (ShortVector) ByteVector.fromMemorySegment(B, data, base + 64 * n + 32 + l,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B, data, base + QH + 32 * n + l,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    int e = 128 * n + l;
-                    // the int8 scales of the four 16-value groups (read here: a call in this loop would make C2
-                    // spill every live vector around it)
-                    long scales = base + SCALES + e / 16;
-                    int sc0 = data.get(ValueLayout.JAVA_BYTE, scales);
-                    int sc1 = data.get(ValueLayout.JAVA_BYTE, scales + 2);
-                    int sc2 = data.get(ValueLayout.JAVA_BYTE, scales + 4);
-                    int sc3 = data.get(ValueLayout.JAVA_BYTE, scales + 6);
-                    ShortVector c0 = ql0.and((short) 15).or(qh.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
-                    ShortVector c1 = ql1.and((short) 15).or(qh.lanewise(VectorOperators.LSHL, 2).and((short) 0x30));
-                    ShortVector c2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and((short) 0x30));
-                    ShortVector c3 = ql1.lanewise(VectorOperators.LSHR, 4)
-                            .or(qh.lanewise(VectorOperators.LSHR, 2).and((short) 0x30));
-                    acc = acc.add(((IntVector) c0.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(sc0));
-                    acc = acc.add(((IntVector) c1.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e + 32))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(sc1));
-                    acc = acc.add(((IntVector) c2.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e + 64))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(sc2));
-                    acc = acc.add(((IntVector) c3.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e + 96))
-                            .convertShape(VectorOperators.S2I, I, 0)).mul(sc3));
+                for (int l = 0; l < 32; l += 16) {
+                    // values 128n + 32k + l + [0, 16), k = 0..3: low nibbles of ql[64n + l..] (k=0), of
+                    // ql[64n + 32 + l..] (k=1), then their high nibbles (k=2, 3); high bits 2k of qh[32n + l..]
+                    // (one pass over k, not four copies: C2 stops inlining in methods that parse too large)
+                    ShortVector qh = widen(base + QH + 32 * n + l);
+                    IntVector part = IntVector.zero(I);
+                    for (int k = 0; k < 4; k++) {
+                        int e = 128 * n + 32 * k + l;
+                        ShortVector code = widen(base + 64 * n + 32 * (k & 1) + l)
+                                .lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and((short) 15)
+                                .or(qh.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3)
+                                        .lanewise(VectorOperators.LSHL, 4));
+                        part = part.add(widen(code.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e)))
+                                .mul(scale(base, e)));
+                    }
+                    if (l == 0) {
+                        low = low.add(part);
+                    } else {
+                        high = high.add(part);
+                    }
                 }
             }
-            float d = Numerics.f16At(data, base + D) * x.scales[xBlock0 + b];
-            sum = ((FloatVector) acc.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), sum);
+            IntVector lanes = WIDE
+                    ? Numerics.avx2LanesInterleaved(Numerics.pairSums(low), Numerics.pairSums(high))
+                    : Numerics.avx2LanesInterleaved(low, high);
+            float d = x.scales[xBlock0 + b] * Numerics.f16At(data, base + D);
+            acc = ((FloatVector) lanes.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(FloatVector.SPECIES_256, d), acc);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return Numerics.hsumFloat8(acc.rearrange(Numerics.INTERLEAVED_TO_AVX2));
+    }
+
+    /** 16 bytes from {@code offset}, zero-extended to int16 lanes. */
+    private ShortVector widen(long offset) {
+        return (ShortVector) ByteVector.fromMemorySegment(B, data, offset, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+    }
+
+    /** 16 int16 products in {@link #I}'s lanes: one per lane (512-bit), or adjacent pairs added (256-bit). */
+    private static IntVector widen(ShortVector products) {
+        return WIDE ? (IntVector) products.convertShape(VectorOperators.S2I, I, 0) : Numerics.pairSums(products);
+    }
+
+    /** The int8 scale of the 16-value group holding value {@code e} of the block at {@code base}. */
+    private int scale(long base, int e) {
+        return data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16);
     }
 }

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -16,9 +17,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The fast kernel loads the qs bytes of a block V at a time; for each n, {@code (qs >>> 2n) & 3} gives V codes
  * whose values form runs of 32 consecutive indices, so widening them to int16 lines them up with contiguous
- * int16 activations ({@link Activations#q16}). Σcode*q is exact in int16 lanes within a block, reduced per block
- * to an int, and {@code Σ(code-1)*q = Σcode*q - Σq}; the float epilogue is the reference's, block by block,
- * so the result is bit for bit {@link #dotReference}.
+ * int16 activations ({@link Activations#q16}). Σcode*q is exact in int16 lanes within a block. With 512-bit
+ * vectors int16 lane k collects the values with e % 32 == k; with 256-bit vectors the two widened halves of a
+ * load hold e % 32 in [0, 16) and [16, 32) and go to separate accumulators. Adjacent lanes are then added into
+ * ggml's eight int lanes ({@link Numerics#pairSums}, {@link Numerics#avx2LanesInterleaved}), the Q8_K sums subtracted, and the float epilogue is the
+ * reference's lane by lane, so the result is bit for bit {@link #dotReference}. Other vector widths run the
+ * reference.
  */
 final class Tq2Matrix extends BaseMatrix {
     static final int BLOCK = 256;
@@ -93,15 +97,16 @@ final class Tq2Matrix extends BaseMatrix {
 
     static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
     static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     static final int V = B.length();
+    static final boolean WIDE = V == 64;
+    static final boolean VECTORIZED = V == 64 || V == 32;
 
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         checkMatMul(x, out, outStride, rowFrom, rowTo);
         for (int t = 0; t < x.rows(); t++) {
             for (int r = rowFrom; r < rowTo; r++) {
-                out[t * outStride + r] = dot(r, x, t);
+                out[t * outStride + r] = VECTORIZED ? dot(r, x, t) : dotReference(r, x, t);
             }
         }
     }
@@ -109,11 +114,15 @@ final class Tq2Matrix extends BaseMatrix {
     private float dot(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
         short[] q16 = x.q16;
-        float sum = 0;
+        FloatVector acc = FloatVector.zero(FloatVector.SPECIES_256);
+        long rowBase = blockOffset(row, 0);
         for (int b = 0; b < in / BLOCK; b++) {
-            long base = blockOffset(row, b);
+            long base = rowBase + (long) b * BLOCK_BYTES;
             int xo = (xBlock0 + b) * BLOCK;
-            ShortVector acc = ShortVector.zero(S);
+            float d = x.scales[xBlock0 + b] * Numerics.f16At(data, base + D);
+            // the first and second widened half of each load
+            ShortVector low = ShortVector.zero(S);
+            ShortVector high = ShortVector.zero(S);
             for (int j = 0; j < 64; j += V) {
                 ShortVector qs = ByteVector.fromMemorySegment(B, data, base + j, ByteOrder.LITTLE_ENDIAN)
                         .reinterpretAsShorts();
@@ -124,16 +133,20 @@ final class Tq2Matrix extends BaseMatrix {
                     int hi = j + V / 2;
                     ShortVector c0 = (ShortVector) codes.convertShape(VectorOperators.B2S, S, 0);
                     ShortVector c1 = (ShortVector) codes.convertShape(VectorOperators.B2S, S, 1);
-                    acc = acc.add(c0.mul(ShortVector.fromArray(S, q16, xo + 128 * (lo >> 5) + 32 * n + (lo & 31))))
-                            .add(c1.mul(ShortVector.fromArray(S, q16, xo + 128 * (hi >> 5) + 32 * n + (hi & 31))));
+                    low = low.add(c0.mul(ShortVector.fromArray(S, q16, xo + 128 * (lo >> 5) + 32 * n + (lo & 31))));
+                    high = high.add(c1.mul(ShortVector.fromArray(S, q16, xo + 128 * (hi >> 5) + 32 * n + (hi & 31))));
                 }
             }
-            IntVector pairs = acc.reinterpretAsInts();
-            int sumCodeQ = pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(pairs.lanewise(VectorOperators.ASHR, 16)).reduceLanes(VectorOperators.ADD);
-            int sumi = sumCodeQ - x.blockSums[xBlock0 + b];
-            sum += (float) sumi * (x.scales[xBlock0 + b] * Numerics.f16At(data, base + D));
+            int sums = (xBlock0 + b) * Activations.Q8_K_SUMS;
+            IntVector lanes = WIDE
+                    ? Numerics.pairSums(Numerics.pairSums(low.add(high))
+                            .sub(IntVector.fromArray(IntVector.SPECIES_512, x.sums, sums)))
+                    : Numerics.avx2LanesInterleaved(
+                            Numerics.pairSums(low).sub(IntVector.fromArray(IntVector.SPECIES_256, x.sums, sums)),
+                            Numerics.pairSums(high).sub(IntVector.fromArray(IntVector.SPECIES_256, x.sums, sums + 8)));
+            acc = ((FloatVector) lanes.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(FloatVector.SPECIES_256, d), acc);
         }
-        return sum;
+        return Numerics.hsumFloat8(WIDE ? acc : acc.rearrange(Numerics.INTERLEAVED_TO_AVX2));
     }
 }

@@ -12,19 +12,23 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Every type's fast {@link WeightMatrix#matMul} against its scalar {@link BaseMatrix#matMulReference}: bit for bit
- * for the integer (ternary) types, within a summation-order tolerance for the float ones.
+ * for the ternary types and Q6_K (their references follow ggml's rounding order, which the next layer's int8
+ * re-quantization makes visible), within a summation-order tolerance for the float ones.
  */
 class MatMulKernelTest {
     static final GgmlType[] TYPES = {GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0, GgmlType.F16, GgmlType.BF16,
             GgmlType.F32, GgmlType.Q8_0, GgmlType.Q6_K};
 
-    static boolean exact(GgmlType type) {
+    static boolean ternary(GgmlType type) {
         return type == GgmlType.I2_S || type == GgmlType.TQ2_0 || type == GgmlType.TQ1_0;
     }
 
-    /** F16 is the output head of BitNet-2B-4T: its kernels keep ggml's order, so the logits stay bit-identical. */
-    static boolean bitExact(GgmlType type) {
-        return exact(type) || type == GgmlType.F16;
+    /**
+     * Fast kernels equal to their reference bit for bit: the ternary types (exact integer sums) and the types whose
+     * reference follows ggml's lane order (Q6_K and F16 heads), so the logits stay the reference engines'.
+     */
+    static boolean exact(GgmlType type) {
+        return ternary(type) || type == GgmlType.Q6_K || type == GgmlType.F16;
     }
 
     static BaseMatrix matrix(GgmlType type, float[] w, int in) {
@@ -34,7 +38,7 @@ class MatMulKernelTest {
 
     /** Weights the type holds naturally: ternary times a scale for the ternary types, uniform floats otherwise. */
     static float[] weights(GgmlType type, Random rnd, int n) {
-        return exact(type) ? QuantizeTest.ternary(rnd, n, 0.0672607421875f) : QuantizeTest.randomFloats(rnd, n, 1f);
+        return ternary(type) ? QuantizeTest.ternary(rnd, n, 0.0672607421875f) : QuantizeTest.randomFloats(rnd, n, 1f);
     }
 
     static Activations activations(ActivationFormat format, float[][] rows) {
@@ -71,7 +75,7 @@ class MatMulKernelTest {
                         + x.rows() + " row " + r + " of [" + from + ", " + to + ")";
                 if (r < from || r >= to) {
                     assertTrue(Float.isNaN(got), where + " was written");
-                } else if (bitExact(m.type()) || !Float.isFinite(want)) {
+                } else if (exact(m.type()) || !Float.isFinite(want)) {
                     assertEquals(want, got, 0f, where);
                 } else {
                     assertEquals(want, got, 2e-5f * Math.max(1f, Math.abs(want)) + 1e-6f * norm(m, x, t, r), where);
@@ -161,7 +165,7 @@ class MatMulKernelTest {
             m.matMul(x, fast, out, 0, split);
             other.join();
             for (int i = 0; i < ref.length; i++) {
-                float tolerance = bitExact(type) ? 0f : 2e-5f * Math.max(1f, Math.abs(ref[i])) + 1e-6f * norm(m, x,
+                float tolerance = exact(type) ? 0f : 2e-5f * Math.max(1f, Math.abs(ref[i])) + 1e-6f * norm(m, x,
                         i / out, i % out);
                 assertEquals(ref[i], fast[i], tolerance, type + " value " + i);
             }
