@@ -8,9 +8,11 @@ package io.bitnet4j.tensor;
  * <p>Storage per format (row t starts at {@code t * cols} in the per-value arrays):
  * <ul>
  *   <li>F32, F16, BF16: {@link #values} — the floats after rounding to the format, so kernels only widen weights;
- *   <li>I8_ROW: {@link #q}, plus one {@link #scales} (127/max) and one {@link #sums} (Σq) per row;
+ *   <li>I8_ROW: {@link #q}, plus one {@link #scales} (127/max) and one {@link #sums} (Σq) per row, and
+ *       {@link #q16}: the same codes prepared for the I2_S kernel ({@link I2sMatrix#kernelActivations});
  *   <li>Q8_0: {@link #q}, plus one {@link #scales} (the fp16-rounded d) per 32-value block;
- *   <li>Q8_K: {@link #q}, plus one {@link #scales} (d) and 16 {@link #sums} (block sums) per 256-value block.
+ *   <li>Q8_K: {@link #q}, plus one {@link #scales} (d) and 16 {@link #sums} (block sums) per 256-value block;
+ *       for the kernels also {@link #q16} (the codes widened to int16, natural order).
  * </ul>
  */
 public final class Activations {
@@ -27,6 +29,10 @@ public final class Activations {
     final float[] values;
     /** int8 codes (I8_ROW, Q8_0, Q8_K); null otherwise. */
     final byte[] q;
+    /** I8_ROW: the I2_S kernel's int16 form of each row's codes; Q8_K: the codes as int16; null otherwise. */
+    final short[] q16;
+    /** I8_ROW: {@link I2sMatrix#kernelOrder} of this row length. */
+    private final int[] i2sOrder;
     /** Per row (I8_ROW) or per block (Q8_0, Q8_K) scale; null for the float formats. */
     final float[] scales;
     /** Per row Σq (I8_ROW) or per 16 values Σq (Q8_K); null otherwise. */
@@ -54,6 +60,8 @@ public final class Activations {
                 || format == ActivationFormat.BF16;
         this.values = isFloat ? new float[n] : null;
         this.q = isFloat ? null : new byte[n];
+        this.q16 = format == ActivationFormat.I8_ROW || format == ActivationFormat.Q8_K ? new short[n] : null;
+        this.i2sOrder = format == ActivationFormat.I8_ROW ? I2sMatrix.kernelOrder(cols) : null;
         this.scales = switch (format) {
             case I8_ROW -> new float[maxRows];
             case Q8_0, Q8_K -> new float[blocks];
@@ -143,6 +151,7 @@ public final class Activations {
         }
         scales[row] = s;
         sums[row] = sum;
+        I2sMatrix.kernelActivations(q, q16, dst, i2sOrder);
     }
 
     /**
@@ -182,6 +191,7 @@ public final class Activations {
         int sumBase = block * Q8_K_SUMS;
         if (amax == 0) {
             java.util.Arrays.fill(q, dst, dst + Q8_K_BLOCK, (byte) 0);
+            java.util.Arrays.fill(q16, dst, dst + Q8_K_BLOCK, (short) 0);
             java.util.Arrays.fill(sums, sumBase, sumBase + Q8_K_SUMS, 0);
             scales[block] = 0;
             return;
@@ -192,6 +202,7 @@ public final class Activations {
             for (int i = 16 * j; i < 16 * j + 16; i++) {
                 int v = Math.min(127, Numerics.nearestInt(iscale * x[off + i]));
                 q[dst + i] = (byte) v;
+                q16[dst + i] = (short) v;
                 sum += v;
             }
             sums[sumBase + j] = sum;

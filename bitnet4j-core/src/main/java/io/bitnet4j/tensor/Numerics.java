@@ -3,6 +3,12 @@ package io.bitnet4j.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * The scalar rounding and conversion rules of the reference engines (ggml, bitnet.cpp), spelled out once so that
@@ -71,5 +77,53 @@ final class Numerics {
      */
     static int avx2Lane(int e) {
         return (e & 31) >> 2;
+    }
+
+    /*
+     * The vector kernels of the Q8_K types (TQ1_0, TQ2_0, Q6_K) rebuild avx2Lane's eight int lanes per block from
+     * int16 lanes that each hold one value of e % 32: adjacent int16 lanes are added into int32 lanes (e % 32 in
+     * {2i, 2i+1}), adjacent int32 lanes into the eight lanes. Integer sums are exact, so only this grouping has to
+     * follow ggml; the float epilogue then matches the reference dots bit for bit.
+     */
+
+    /**
+     * Sums of adjacent int16 lane pairs {2i, 2i+1} as int32 lane i (half as many lanes, same bit size), for sums
+     * that fit in int16: adding each int to itself shifted up by 16 bits leaves the pair's sum in its top half.
+     */
+    static IntVector pairSums(ShortVector v) {
+        IntVector pairs = v.reinterpretAsInts();
+        return pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+    }
+
+    /**
+     * Sums of adjacent int32 lane pairs {2i, 2i+1} of a 512-bit vector as the 8 lanes of a 256-bit one: the low
+     * int of {@code x + (x >>> 32)} on each long is the sum of its two ints. Applied to int32 lanes holding the
+     * sums over e % 32 in {2i, 2i+1}, this gives the eight {@link #avx2Lane} sums in order.
+     */
+    static IntVector pairSums(IntVector v) {
+        LongVector x = v.reinterpretAsLongs();
+        return (IntVector) x.add(x.lanewise(VectorOperators.LSHR, 32))
+                .convertShape(VectorOperators.L2I, IntVector.SPECIES_256, 0);
+    }
+
+    /**
+     * The eight {@link #avx2Lane} sums of a block from two 256-bit vectors of pair sums ({@code low}: e % 32 in
+     * [0, 16), {@code high}: [16, 32)), interleaved: lane 2j holds avx2Lane j, lane 2j+1 avx2Lane 4+j. Each long
+     * adds its two ints into its low int ({@code low}) or its high int ({@code high}); masks keep those halves.
+     */
+    static IntVector avx2LanesInterleaved(IntVector low, IntVector high) {
+        LongVector l = low.reinterpretAsLongs();
+        LongVector h = high.reinterpretAsLongs();
+        return l.add(l.lanewise(VectorOperators.LSHR, 32)).and(0xffffffffL)
+                .or(h.add(h.lanewise(VectorOperators.LSHL, 32)).and(0xffffffff00000000L)).reinterpretAsInts();
+    }
+
+    /** Puts the lanes of {@link #avx2LanesInterleaved}'s order back in avx2Lane order. */
+    static final VectorShuffle<Float> INTERLEAVED_TO_AVX2 =
+            VectorShuffle.fromValues(FloatVector.SPECIES_256, 0, 2, 4, 6, 1, 3, 5, 7);
+
+    /** {@link #hsumFloat8(float[])} of an 8-lane accumulator in avx2Lane order. */
+    static float hsumFloat8(FloatVector l) {
+        return ((l.lane(0) + l.lane(4)) + (l.lane(2) + l.lane(6))) + ((l.lane(1) + l.lane(5)) + (l.lane(3) + l.lane(7)));
     }
 }

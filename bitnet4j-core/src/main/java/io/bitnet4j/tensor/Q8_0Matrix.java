@@ -2,10 +2,21 @@ package io.bitnet4j.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q8_0 weights (ggml type 8): blocks of 32 values, an fp16 scale d then 32 int8 codes (34 bytes); value = d*q.
  * The product pairs them with Q8_0 activations as ggml does: per block an exact int dot, times (d_w*d_x) in float.
+ *
+ * <p>The fast kernel keeps the per-block products exact in int lanes (codes sign-extended to int), but scales
+ * each lane's block sum by d_w*d_x into float lanes and adds the lanes at the end of the row: the rounding
+ * differs from the reference (one float per lane per block instead of one per block), within a tight tolerance.
  */
 final class Q8_0Matrix extends BaseMatrix {
     static final int BLOCK = 32;
@@ -58,8 +69,38 @@ final class Q8_0Matrix extends BaseMatrix {
         return sum;
     }
 
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = I.withLanes(float.class);
+    /** As many byte lanes as {@link #I} has int lanes. */
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(
+            VectorShape.forBitSize(I.vectorBitSize() / 4));
+
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        matMulReference(x, out, outStride, rowFrom, rowTo);
+        checkMatMul(x, out, outStride, rowFrom, rowTo);
+        for (int t = 0; t < x.rows(); t++) {
+            for (int r = rowFrom; r < rowTo; r++) {
+                out[t * outStride + r] = dot(r, x, t);
+            }
+        }
+    }
+
+    private float dot(int row, Activations x, int t) {
+        int xBlock0 = t * (in / BLOCK);
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < in / BLOCK; b++) {
+            long base = blockOffset(row, b);
+            int xo = (xBlock0 + b) * BLOCK;
+            IntVector products = IntVector.zero(I);
+            for (int i = 0; i < BLOCK; i += I.length()) {
+                IntVector w = (IntVector) ByteVector.fromMemorySegment(B, data, base + 2 + i, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector q = (IntVector) ByteVector.fromArray(B, x.q, xo + i).convertShape(VectorOperators.B2I, I, 0);
+                products = products.add(w.mul(q));
+            }
+            float d = Numerics.f16At(data, base) * x.scales[xBlock0 + b];
+            acc = ((FloatVector) products.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -2,11 +2,27 @@ package io.bitnet4j.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * llama.cpp's TQ2_0 ternary weights (ggml type 35): 256-value blocks of 66 bytes, {@code qs[64]} then fp16 d.
  * Value {@code e = 128g + 32n + m} is stored as trit+1 in bits {@code 2n..2n+1} of {@code qs[32g + m]};
  * value = (code - 1) * d. Paired with Q8_K activations.
+ *
+ * <p>The fast kernel loads the qs bytes of a block V at a time; for each n, {@code (qs >>> 2n) & 3} gives V codes
+ * whose values form runs of 32 consecutive indices, so widening them to int16 lines them up with contiguous
+ * int16 activations ({@link Activations#q16}). Σcode*q is exact in int16 lanes within a block. With 512-bit
+ * vectors int16 lane k collects the values with e % 32 == k; with 256-bit vectors the two widened halves of a
+ * load hold e % 32 in [0, 16) and [16, 32) and go to separate accumulators. Adjacent lanes are then added into
+ * ggml's eight int lanes ({@link Numerics#pairSums}, {@link Numerics#avx2LanesInterleaved}), the Q8_K sums subtracted, and the float epilogue is the
+ * reference's lane by lane, so the result is bit for bit {@link #dotReference}. Other vector widths run the
+ * reference.
  */
 final class Tq2Matrix extends BaseMatrix {
     static final int BLOCK = 256;
@@ -79,8 +95,58 @@ final class Tq2Matrix extends BaseMatrix {
         return Numerics.hsumFloat8(acc);
     }
 
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    static final int V = B.length();
+    static final boolean WIDE = V == 64;
+    static final boolean VECTORIZED = V == 64 || V == 32;
+
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        matMulReference(x, out, outStride, rowFrom, rowTo);
+        checkMatMul(x, out, outStride, rowFrom, rowTo);
+        for (int t = 0; t < x.rows(); t++) {
+            for (int r = rowFrom; r < rowTo; r++) {
+                out[t * outStride + r] = VECTORIZED ? dot(r, x, t) : dotReference(r, x, t);
+            }
+        }
+    }
+
+    private float dot(int row, Activations x, int t) {
+        int xBlock0 = t * (in / BLOCK);
+        short[] q16 = x.q16;
+        FloatVector acc = FloatVector.zero(FloatVector.SPECIES_256);
+        long rowBase = blockOffset(row, 0);
+        for (int b = 0; b < in / BLOCK; b++) {
+            long base = rowBase + (long) b * BLOCK_BYTES;
+            int xo = (xBlock0 + b) * BLOCK;
+            float d = x.scales[xBlock0 + b] * Numerics.f16At(data, base + D);
+            // the first and second widened half of each load
+            ShortVector low = ShortVector.zero(S);
+            ShortVector high = ShortVector.zero(S);
+            for (int j = 0; j < 64; j += V) {
+                ShortVector qs = ByteVector.fromMemorySegment(B, data, base + j, ByteOrder.LITTLE_ENDIAN)
+                        .reinterpretAsShorts();
+                for (int n = 0; n < 4; n++) {
+                    ByteVector codes = qs.lanewise(VectorOperators.LSHR, 2 * n).and((short) 0x0303)
+                            .reinterpretAsBytes();
+                    int lo = j;
+                    int hi = j + V / 2;
+                    ShortVector c0 = (ShortVector) codes.convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector c1 = (ShortVector) codes.convertShape(VectorOperators.B2S, S, 1);
+                    low = low.add(c0.mul(ShortVector.fromArray(S, q16, xo + 128 * (lo >> 5) + 32 * n + (lo & 31))));
+                    high = high.add(c1.mul(ShortVector.fromArray(S, q16, xo + 128 * (hi >> 5) + 32 * n + (hi & 31))));
+                }
+            }
+            int sums = (xBlock0 + b) * Activations.Q8_K_SUMS;
+            IntVector lanes = WIDE
+                    ? Numerics.pairSums(Numerics.pairSums(low.add(high))
+                            .sub(IntVector.fromArray(IntVector.SPECIES_512, x.sums, sums)))
+                    : Numerics.avx2LanesInterleaved(
+                            Numerics.pairSums(low).sub(IntVector.fromArray(IntVector.SPECIES_256, x.sums, sums)),
+                            Numerics.pairSums(high).sub(IntVector.fromArray(IntVector.SPECIES_256, x.sums, sums + 8)));
+            acc = ((FloatVector) lanes.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(FloatVector.SPECIES_256, d), acc);
+        }
+        return Numerics.hsumFloat8(WIDE ? acc : acc.rearrange(Numerics.INTERLEAVED_TO_AVX2));
     }
 }
