@@ -71,16 +71,18 @@ final class Q8_0Matrix extends BaseMatrix {
 
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     static final VectorSpecies<Float> F = I.withLanes(float.class);
+    /** The kernel loads a quarter of an int vector's bits as bytes: 64 bits at least, so 256-bit vectors or wider. */
+    static final boolean VECTORIZED = I.vectorBitSize() >= 256;
     /** As many byte lanes as {@link #I} has int lanes. */
     static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(
-            VectorShape.forBitSize(I.vectorBitSize() / 4));
+            VectorShape.forBitSize(Math.max(64, I.vectorBitSize() / 4)));
 
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         checkMatMul(x, out, outStride, rowFrom, rowTo);
         for (int t = 0; t < x.rows(); t++) {
             for (int r = rowFrom; r < rowTo; r++) {
-                out[t * outStride + r] = dot(r, x, t);
+                out[t * outStride + r] = VECTORIZED ? dot(r, x, t) : dotReference(r, x, t);
             }
         }
     }
