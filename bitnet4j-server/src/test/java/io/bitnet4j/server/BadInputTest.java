@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -125,8 +126,14 @@ class BadInputTest {
             out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                     + "Content-Length: 100\r\n\r\n{\"mes").getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            // meanwhile another client is served
-            stillServing();
+            // meanwhile another client, on a connection of its own, is served
+            try (HttpClient other = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                HttpResponse<String> r = other.send(HttpRequest.newBuilder(URI.create(t.url("/v1/chat/completions")))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":2}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), r.body());
+            }
             long t0 = System.nanoTime();
             InputStream in = s.getInputStream();
             String reply = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
