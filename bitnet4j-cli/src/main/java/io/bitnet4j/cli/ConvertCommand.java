@@ -44,19 +44,11 @@ final class ConvertCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
-        int[] shownPercent = {-1};
+        ProgressLine progress = new ProgressLine(err, "convert");
         HfConverter.Options options = new HfConverter.Options(typeNamed(type, "--type"),
                 typeNamed(embdType, "--embd-type"), tokenizerPre);
-        HfConverter.Summary s = HfConverter.convert(hfDir, output, options, (done, count, bytesDone, bytesTotal, name) -> {
-            int percent = (int) (100 * bytesDone / Math.max(1, bytesTotal));
-            if (percent != shownPercent[0] || done == count) {
-                shownPercent[0] = percent;
-                err.printf("\rconvert: %3d%%  %d/%d tensors, %s of %s", percent, done, count,
-                        InfoCommand.bytes(bytesDone), InfoCommand.bytes(bytesTotal));
-                err.flush();
-            }
-        });
-        err.println();
+        HfConverter.Summary s = HfConverter.convert(hfDir, output, options, progress);
+        progress.finish();
         for (String note : s.notes()) {
             err.println("note: " + note);
         }

@@ -12,7 +12,6 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Locale;
 
 /**
  * The model {@code run} and {@code chat} use when no {@code -m} is given: {@code synth}'s BitNet-b1.58-2B-4T layout
@@ -47,17 +46,9 @@ final class DemoModel {
             Files.createDirectories(file.getParent());
             Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".part");
             try {
-                int[] lastPercent = {-1};
-                SynthModel.write(SynthOptions.demo(tokenizer), tmp, (done, count, bytesDone, bytesTotal, name) -> {
-                    int percent = (int) (100 * bytesDone / Math.max(1, bytesTotal));
-                    if (percent / 10 != lastPercent[0] / 10 || done == count) {
-                        lastPercent[0] = percent;
-                        err.printf(Locale.ROOT, "\rbitnet4j: writing demo model %3d%% (%d/%d tensors)", percent, done,
-                                count);
-                        err.flush();
-                    }
-                });
-                err.println();
+                ProgressLine progress = new ProgressLine(err, "bitnet4j: writing the demo model");
+                SynthModel.write(SynthOptions.demo(tokenizer), tmp, progress);
+                progress.finish();
                 try {
                     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
                 } catch (AtomicMoveNotSupportedException e) {

@@ -70,17 +70,9 @@ final class SynthCommand implements Callable<Integer> {
                 .build();
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
-        int[] shownPercent = {-1};
-        SynthModel.Summary s = SynthModel.write(options, output, (done, count, bytesDone, bytesTotal, name) -> {
-            int percent = (int) (100 * bytesDone / Math.max(1, bytesTotal));
-            if (percent != shownPercent[0] || done == count) {
-                shownPercent[0] = percent;
-                err.printf("\rsynth: %3d%%  %d/%d tensors, %s of %s", percent, done, count,
-                        InfoCommand.bytes(bytesDone), InfoCommand.bytes(bytesTotal));
-                err.flush();
-            }
-        });
-        err.println();
+        ProgressLine progress = new ProgressLine(err, "synth");
+        SynthModel.Summary s = SynthModel.write(options, output, progress);
+        progress.finish();
         for (String note : s.notes()) {
             err.println("note: " + note);
         }
