@@ -26,9 +26,9 @@ import java.util.regex.Pattern;
  * files with a 302 to a "CDN" path and {@code X-Linked-Etag}/{@code X-Linked-Size}, small files directly with their
  * git sha1 as ETag; {@code /api/models/{repo}} lists the files. It can drop a connection mid-file or corrupt a file.
  */
-final class FakeHub implements AutoCloseable {
-    static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
-    static final String TOKEN = "hf_secret";
+public final class FakeHub implements AutoCloseable {
+    public static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
+    public static final String TOKEN = "hf_secret";
 
     record RepoFile(byte[] bytes, boolean lfs) {}
 
@@ -36,31 +36,31 @@ final class FakeHub implements AutoCloseable {
     private final Map<String, Map<String, RepoFile>> repos = new ConcurrentHashMap<>();
     private final Map<String, byte[]> cdn = new ConcurrentHashMap<>();
     private final java.util.Set<String> gated = ConcurrentHashMap.newKeySet();
-    final AtomicInteger requests = new AtomicInteger();
+    public final AtomicInteger requests = new AtomicInteger();
     final List<String> ranges = Collections.synchronizedList(new ArrayList<>());
     /** When positive, the next CDN download is cut after this many bytes. */
     volatile long dropAfter = -1;
     /** When true, CDN downloads have one byte flipped. */
     volatile boolean corrupt;
 
-    FakeHub() throws IOException {
+    public FakeHub() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
         server.start();
     }
 
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
-    void addFile(String repo, String name, byte[] bytes, boolean lfs) {
+    public void addFile(String repo, String name, byte[] bytes, boolean lfs) {
         repos.computeIfAbsent(repo, r -> new LinkedHashMap<>()).put(name, new RepoFile(bytes, lfs));
         if (lfs) {
             cdn.put(sha256(bytes), bytes);
         }
     }
 
-    void gate(String repo) {
+    public void gate(String repo) {
         gated.add(repo);
     }
 
@@ -69,7 +69,7 @@ final class FakeHub implements AutoCloseable {
         server.stop(0);
     }
 
-    static String sha256(byte[] bytes) {
+    public static String sha256(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {
