@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bitnet4j.convert.TinyCheckpoint;
 import io.bitnet4j.hub.FakeHub;
 import io.bitnet4j.hub.HfHub;
@@ -60,6 +61,12 @@ class HfRepoOptionTest {
         assertEquals(0, offline.exitCode(), offline.err());
         assertEquals(local.out(), offline.out());
         assertFalse(offline.err().contains("download "), offline.err());
+
+        CliRun bench = CliRun.of("bench", "--hf-repo", "org/tiny", "--offline", "-p", "8", "-n", "2", "-r", "1",
+                "-t", "1", "--json");
+        assertEquals(0, bench.exitCode(), bench.err());
+        assertEquals("ggml-model-i2_s.gguf",
+                new ObjectMapper().readTree(bench.out()).get(0).get("model_filename").asText());
 
         CliRun missing = CliRun.of("run", "--hf-repo", "org/tiny", "--hf-file", "other.gguf", "--offline", "-p", "x");
         assertEquals(1, missing.exitCode());
