@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -20,6 +21,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -27,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -285,15 +288,23 @@ public final class HfHub {
     private FileMetadata metadata(URI uri, String repo, String file, String revision) throws IOException,
             InterruptedException {
         HttpResponse<Void> r = send(uri, "HEAD", -1, HttpResponse.BodyHandlers.discarding());
+        for (int hop = 0; isRedirect(r.statusCode()) && r.headers().firstValue("X-Repo-Commit").isEmpty(); hop++) {
+            if (hop == MAX_REDIRECTS) {
+                throw new HubException("more than " + MAX_REDIRECTS + " redirects from " + uri);
+            }
+            uri = redirectTarget(uri, r); // a renamed repo answers with a redirect to its new name
+            r = send(uri, "HEAD", -1, HttpResponse.BodyHandlers.discarding());
+        }
         checkStatus(r, repo, file, revision);
-        String commit = r.headers().firstValue("X-Repo-Commit").orElse(null);
-        String etag = r.headers().firstValue("X-Linked-Etag").or(() -> r.headers().firstValue("ETag"))
+        HttpHeaders headers = r.headers();
+        String commit = headers.firstValue("X-Repo-Commit").orElse(null);
+        String etag = headers.firstValue("X-Linked-Etag").or(() -> headers.firstValue("ETag"))
                 .map(HfHub::normalizeEtag).orElse(null);
         if (commit == null || !isCommitHash(commit) || etag == null || etag.isEmpty() || !isSafeName(etag)) {
             throw new HubException("the hub's answer for " + repo + "/" + file
                     + " lacks a commit hash (X-Repo-Commit) or an ETag; is " + settings.endpoint() + " a Hugging Face hub?");
         }
-        long size = r.headers().firstValue("X-Linked-Size").or(() -> r.headers().firstValue("Content-Length"))
+        long size = headers.firstValue("X-Linked-Size").or(() -> headers.firstValue("Content-Length"))
                 .map(HfHub::parseSize).orElse(-1L);
         URI location = isRedirect(r.statusCode()) ? redirectTarget(uri, r) : uri;
         return new FileMetadata(commit, etag, size, location);
@@ -368,7 +379,7 @@ public final class HfHub {
     private static long rangeStart(HttpResponse<?> r) {
         // Content-Range: bytes START-END/TOTAL
         String range = r.headers().firstValue("Content-Range").orElse("");
-        java.util.regex.Matcher m = Pattern.compile("bytes (\\d+)-").matcher(range);
+        Matcher m = Pattern.compile("bytes (\\d+)-").matcher(range);
         return m.lookingAt() ? Long.parseLong(m.group(1)) : -1;
     }
 
@@ -556,6 +567,6 @@ public final class HfHub {
     }
 
     private static String encodePath(String file) {
-        return String.join("/", java.util.Arrays.stream(file.split("/")).map(HfHub::encode).toList());
+        return String.join("/", Arrays.stream(file.split("/")).map(HfHub::encode).toList());
     }
 }

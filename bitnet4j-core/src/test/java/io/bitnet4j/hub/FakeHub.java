@@ -35,6 +35,7 @@ public final class FakeHub implements AutoCloseable {
     private final HttpServer server;
     private final Map<String, Map<String, RepoFile>> repos = new ConcurrentHashMap<>();
     private final Map<String, byte[]> cdn = new ConcurrentHashMap<>();
+    private final Map<String, String> renamed = new ConcurrentHashMap<>();
     private final java.util.Set<String> gated = ConcurrentHashMap.newKeySet();
     public final AtomicInteger requests = new AtomicInteger();
     final List<String> ranges = Collections.synchronizedList(new ArrayList<>());
@@ -58,6 +59,11 @@ public final class FakeHub implements AutoCloseable {
         if (lfs) {
             cdn.put(sha256(bytes), bytes);
         }
+    }
+
+    /** Requests for {@code oldName} are redirected to {@code newName}, as the hub does for a renamed repo. */
+    public void rename(String oldName, String newName) {
+        renamed.put(oldName, newName);
     }
 
     public void gate(String repo) {
@@ -126,6 +132,12 @@ public final class FakeHub implements AutoCloseable {
 
     private void resolve(HttpExchange ex, String repo, String revision, String name) throws IOException {
         Map<String, RepoFile> files = repos.get(repo);
+        String newName = renamed.get(repo);
+        if (newName != null) {
+            ex.getResponseHeaders().set("Location", "/" + newName + "/resolve/" + revision + "/" + name);
+            ex.sendResponseHeaders(307, -1);
+            return;
+        }
         if (files == null) {
             error(ex, 404, null);
             return;

@@ -191,6 +191,14 @@ class HfHubTest {
     }
 
     @Test
+    void followsTheRedirectOfARenamedRepo() throws IOException {
+        hub.rename("org/old-name", REPO);
+        Path gguf = client().download("org/old-name", "main", "ggml-model-i2_s.gguf");
+        assertArrayEquals(GGUF, Files.readAllBytes(gguf));
+        assertTrue(gguf.startsWith(cacheDir.resolve("models--org--old-name")), gguf.toString());
+    }
+
+    @Test
     void missingRepoAndMissingFileAreNamed() {
         HubException file = assertThrows(HubException.class, () -> client().resolve(REPO + ":nope.gguf"));
         assertTrue(file.getMessage().contains("file not found") && file.getMessage().contains("nope.gguf"),
