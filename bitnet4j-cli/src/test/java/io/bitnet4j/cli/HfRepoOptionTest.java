@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** {@code --hf-repo} on run and convert, against a fake hub on 127.0.0.1 (the endpoint and cache set by properties). */
 class HfRepoOptionTest {
@@ -93,6 +94,20 @@ class HfRepoOptionTest {
         assertArrayEquals(Files.readAllBytes(fromFolder), Files.readAllBytes(fromHub));
         Path snapshot = dir.resolve("cache/models--org--BitNet-tiny/snapshots").resolve(FakeHub.COMMIT);
         assertFalse(Files.exists(snapshot.resolve("ggml-model-i2_s.gguf")));
+    }
+
+    /** serve names the model (for /v1/models) before it is downloaded: the file's name, else the repo's. */
+    @Test
+    void serveNamesTheModelAfterTheHubFile() {
+        assertEquals("m.gguf", serveModelName("--hf-repo", "org/x:sub/m.gguf"));
+        assertEquals("m.gguf", serveModelName("--hf-repo", "org/x", "--hf-file", "m.gguf"));
+        assertEquals("BitNet-b1.58-2B-4T-gguf", serveModelName("--hf-repo", "microsoft/BitNet-b1.58-2B-4T-gguf"));
+    }
+
+    private static String serveModelName(String... args) {
+        CommandLine cl = Main.commandLine();
+        cl.parseArgs(Stream.concat(Stream.of("serve"), Stream.of(args)).toArray(String[]::new));
+        return ((ServeCommand) cl.getSubcommands().get("serve").getCommand()).modelOptions.modelFileName();
     }
 
     @Test
