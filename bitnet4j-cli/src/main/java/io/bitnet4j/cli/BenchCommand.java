@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,6 +32,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "FILE", split = ",",
             description = "GGUF model(s); repeat or comma-separate. Default: the demo model.")
     List<Path> models = new ArrayList<>();
+
+    @Mixin
+    HubOptions hub = new HubOptions();
 
     @Option(names = {"-p", "--n-prompt"}, paramLabel = "N", split = ",", description = "Prompt sizes. Default: 512.")
     List<Integer> prompts = new ArrayList<>(List.of(512));
@@ -95,6 +99,9 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         check();
+        if (hub.requested()) {
+            models.add(hub.download(err));
+        }
         if (models.isEmpty()) {
             models.add(DemoModel.ensure(null, err));
         }

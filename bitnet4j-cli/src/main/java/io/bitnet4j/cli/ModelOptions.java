@@ -7,6 +7,7 @@ import io.bitnet4j.generate.Session;
 import java.io.PrintWriter;
 import io.bitnet4j.tokenizer.Tokenizer;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Which model to load and how: shared by the commands that run one. */
@@ -14,6 +15,9 @@ final class ModelOptions {
     @Option(names = {"-m", "--model"}, paramLabel = "FILE",
             description = "GGUF model file. Without it, a built-in demo model (2B-4T layout, random weights) is used.")
     Path model;
+
+    @Mixin
+    HubOptions hub = new HubOptions();
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
             description = "Compute threads. Default: the number of available processors.")
@@ -41,7 +45,10 @@ final class ModelOptions {
         if (threads < 1) {
             throw new IllegalArgumentException("-t must be at least 1, got " + threads);
         }
-        Path path = model;
+        if (hub.requested() && model != null) {
+            throw new IllegalArgumentException("give either -m or --hf-repo, not both");
+        }
+        Path path = hub.requested() ? hub.download(err) : model;
         if (path == null) {
             path = DemoModel.ensure(demoTokenizer, err);
         }
@@ -78,6 +85,14 @@ final class ModelOptions {
             String eos = tok.eosId() >= 0 ? tok.tokenText(tok.eosId()) : "";
             m.useChatTemplate(new JinjaChatTemplate(source, "", eos));
         }
+    }
+
+    /** The model file's name, for display, before anything is loaded or downloaded; null for the demo model. */
+    String modelFileName() {
+        if (hub.requested()) {
+            return hub.fileName();
+        }
+        return model != null ? model.getFileName().toString() : null;
     }
 
     Session newSession(BitNetModel m) {

@@ -76,7 +76,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--timeout must be >= 1 and --shutdown-grace >= 0");
         }
         String id = alias != null ? alias
-                : modelOptions.model != null ? modelOptions.model.getFileName().toString() : "bitnet4j-demo";
+                : modelOptions.modelFileName() != null ? modelOptions.modelFileName() : "bitnet4j-demo";
         int ctx = modelOptions.contextSize != null ? modelOptions.contextSize : 0;
         ServerConfig config = new ServerConfig(host, port, parallel, queue, ctx, modelOptions.batchSize, apiKey, id,
                 maxBody,
