@@ -51,6 +51,16 @@ public final class KlDivergence {
         return kl;
     }
 
+    /** The statistics of given rows of log-probabilities (row i predicting token next[i]); top tokens by argmax. */
+    static KlDivergence of(double[][] mine, double[][] base, int[] next) {
+        KlDivergence kl = new KlDivergence(mine.length);
+        for (int i = 0; i < mine.length; i++) {
+            int vocab = mine[i].length;
+            kl.add(mine[i], base[i], vocab, next[i], LogProbs.argmax(mine[i], vocab) == LogProbs.argmax(base[i], vocab));
+        }
+        return kl;
+    }
+
     private void add(double[] mine, double[] theirs, int vocab, int next, boolean sameTopToken) {
         double kld = 0;
         for (int i = 0; i < vocab; i++) {
