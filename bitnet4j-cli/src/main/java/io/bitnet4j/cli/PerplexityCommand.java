@@ -101,7 +101,12 @@ final class PerplexityCommand implements Callable<Integer> {
         }
         Perplexity.Estimate e = ppl.estimate();
         out.println();
-        out.printf(Locale.ROOT, "Final estimate: PPL = %.4f +/- %.5f%n", e.value(), e.error());
+        if (Double.isNaN(e.error())) {
+            out.printf(Locale.ROOT, "Final estimate: PPL = %.4f (no error estimate: the scored tokens do not vary)%n",
+                    e.value());
+        } else {
+            out.printf(Locale.ROOT, "Final estimate: PPL = %.4f +/- %.5f%n", e.value(), e.error());
+        }
         if (klBase != null) {
             out.println("saved the base log-probabilities to " + klBase);
         }
