@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 ConvertCommand.class,
                 InfoCommand.class,
+                PerplexityCommand.class,
+                VerifyCommand.class,
         })
 public final class Main {
     public static void main(String[] args) {

@@ -3,6 +3,7 @@ package io.bitnet4j.model;
 import io.bitnet4j.tensor.ActivationFormat;
 import io.bitnet4j.tensor.Activations;
 import io.bitnet4j.tensor.WeightMatrix;
+import java.util.Objects;
 
 /**
  * The transformer forward pass over a batch of up to {@code maxBatch} tokens, with buffers allocated once.
@@ -51,7 +52,7 @@ public final class ForwardPass {
     /** Per batch row: the cache it belongs to and its position there (one sequence, or one row per sequence). */
     private final KvCache[] cacheOf;
     private final int[] positionOf;
-    /** Logits of every row, for {@link #forwardEach}; allocated on first use. */
+    /** Logits of every row, for {@link #forwardEach} and {@link #forwardAll}; allocated on first use. */
     private float[] rowLogits;
     private final ReferenceEngine engine;
     private final Attention.Scratch[] attentionScratch;
@@ -101,6 +102,34 @@ public final class ForwardPass {
      * and returns the logits of the last one (a buffer reused by the next call).
      */
     public float[] forward(KvCache cache, int[] tokens, int off, int n) {
+        append(cache, tokens, off, n);
+        RmsNorm.apply(x, (n - 1) * c.dim(), w.outputNorm(), c.rmsEps(), xb, 0, c.dim());
+        run(Input.HIDDEN, xb, 1, w.output(), logits, null, null, null, null);
+        return logits;
+    }
+
+    /**
+     * Like {@link #forward}, but writes the logits of every one of the {@code n} tokens: row t (predicting the token
+     * after {@code tokens[off + t]}) goes to {@code out[outOff + t * vocab ..]}. What perplexity needs; the hidden
+     * states are those of {@link #forward}, and the head's product is the same per row.
+     */
+    public void forwardAll(KvCache cache, int[] tokens, int off, int n, float[] out, int outOff) {
+        int vocab = c.vocabSize();
+        Objects.checkFromIndexSize(outOff, Math.multiplyExact(n, vocab), out.length);
+        append(cache, tokens, off, n);
+        int dim = c.dim();
+        for (int t = 0; t < n; t++) {
+            RmsNorm.apply(x, t * dim, w.outputNorm(), c.rmsEps(), xb, t * dim, dim);
+        }
+        if (rowLogits == null) {
+            rowLogits = new float[maxBatch * vocab];
+        }
+        run(Input.HIDDEN, xb, n, w.output(), rowLogits, null, null, null, null);
+        System.arraycopy(rowLogits, 0, out, outOff, n * vocab);
+    }
+
+    /** Runs every layer over {@code n} tokens at the end of {@code cache} and appends their keys and values. */
+    private void append(KvCache cache, int[] tokens, int off, int n) {
         int start = cache.length();
         checkBatch(n);
         if (cache.capacity() > maxContext) {
@@ -117,10 +146,6 @@ public final class ForwardPass {
         }
         layers(tokens, off, n, n > 1);
         cache.setLength(start + n);
-        int last = (n - 1) * c.dim();
-        RmsNorm.apply(x, last, w.outputNorm(), c.rmsEps(), xb, 0, c.dim());
-        run(Input.HIDDEN, xb, 1, w.output(), logits, null, null, null, null);
-        return logits;
     }
 
     /**

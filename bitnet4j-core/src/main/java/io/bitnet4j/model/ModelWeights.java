@@ -18,6 +18,20 @@ public record ModelWeights(WeightMatrix tokenEmbedding, float[] outputNorm, Weig
             float[] ffnNorm, WeightMatrix gate, WeightMatrix up, float[] ffnSubNorm, WeightMatrix down,
             float wqScale, float wkScale, float wvScale, float woScale, float gateScale, float upScale, float downScale) {}
 
+    /** These weights with every product computed by the scalar reference kernels ({@link WeightMatrix#reference}). */
+    public ModelWeights withReferenceKernels() {
+        Layer[] ref = new Layer[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            ref[i] = new Layer(l.attnNorm(), WeightMatrix.reference(l.wq()), WeightMatrix.reference(l.wk()),
+                    WeightMatrix.reference(l.wv()), l.attnSubNorm(), WeightMatrix.reference(l.wo()), l.ffnNorm(),
+                    WeightMatrix.reference(l.gate()), WeightMatrix.reference(l.up()), l.ffnSubNorm(),
+                    WeightMatrix.reference(l.down()), l.wqScale(), l.wkScale(), l.wvScale(), l.woScale(),
+                    l.gateScale(), l.upScale(), l.downScale());
+        }
+        return new ModelWeights(WeightMatrix.reference(tokenEmbedding), outputNorm, WeightMatrix.reference(output), ref);
+    }
+
     public static ModelWeights load(GgufFile f, ModelConfig c) {
         WeightMatrix embd = matrix(f, "token_embd.weight", c.dim(), c.vocabSize());
         WeightMatrix output = f.hasTensor("output.weight") ? matrix(f, "output.weight", c.dim(), c.vocabSize()) : embd;

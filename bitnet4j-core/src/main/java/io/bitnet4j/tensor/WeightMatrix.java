@@ -37,4 +37,16 @@ public interface WeightMatrix {
     static WeightMatrix of(String name, GgmlType type, long[] shape, MemorySegment data) {
         return WeightMatrices.create(name, type, shape, data);
     }
+
+    /**
+     * The same matrix with {@link #matMul} computed by the type's plain scalar reference dot product: slow, for
+     * checking that the fast kernels change nothing on a real file.
+     */
+    static WeightMatrix reference(WeightMatrix m) {
+        return switch (m) {
+            case ReferenceMatrix r -> r;
+            case BaseMatrix b -> new ReferenceMatrix(b);
+            default -> throw new IllegalArgumentException("no reference kernel for " + m);
+        };
+    }
 }
