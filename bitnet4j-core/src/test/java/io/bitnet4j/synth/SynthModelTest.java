@@ -233,7 +233,8 @@ class SynthModelTest {
     @Test
     void vocabularySizeFollowsTheTokenizerUnlessGiven() {
         Path tokenizer = SharedTestData.require("llama3-tokenizer/tokenizer.json");
-        SynthOptions o = SynthOptions.builder().tokenizer(tokenizer).vocab(128300).build();
+        SynthOptions o = SynthOptions.builder().tokenizer(tokenizer).vocab(128300).hidden(64).heads(2).kvHeads(1)
+                .ff(128).layers(1).build();
         Path file = dir.resolve("padded.gguf");
         SynthModel.write(o, file);
         try (GgufFile f = GgufFile.open(file)) {
@@ -270,6 +271,13 @@ class SynthModelTest {
         assertError("--vocab 200 is too small for a synthetic SentencePiece vocabulary (at least 261)",
                 () -> SynthModel.write(SynthOptions.builder().layout("bitnet-large").hidden(256).heads(4).ff(512)
                         .layers(1).vocab(200).build(), dir.resolve("v")));
+    }
+
+    @Test
+    void missingOutputDirectoryIsReportedBeforeAnyWork() {
+        Path out = dir.resolve("no/such/dir/m.gguf");
+        assertError("cannot write " + out + ": directory " + out.getParent() + " does not exist",
+                () -> SynthModel.write(SynthOptions.builder().build(), out));
     }
 
     private static void assertError(String message, org.junit.jupiter.api.function.Executable e) {
