@@ -122,6 +122,20 @@ class SynthModelTest {
         }
     }
 
+    @Test
+    void bytesDoNotDependOnTheThreadCount() throws Exception {
+        Path one = dir.resolve("one.gguf");
+        Path four = dir.resolve("four.gguf");
+        SynthOptions o = SynthOptions.builder().layout("2b4t").layers(1).hidden(512).heads(4).kvHeads(1).ff(1024)
+                .vocab(2048).build();
+        try (java.util.concurrent.ForkJoinPool p1 = new java.util.concurrent.ForkJoinPool(1);
+                java.util.concurrent.ForkJoinPool p4 = new java.util.concurrent.ForkJoinPool(4)) {
+            p1.submit(() -> SynthModel.write(o, one)).get();
+            p4.submit(() -> SynthModel.write(o, four)).get();
+        }
+        assertArrayEquals(Files.readAllBytes(one), Files.readAllBytes(four));
+    }
+
     /**
      * The weights do not depend on the type they are stored in: I2_S (packed directly by the generator) decodes to
      * exactly the values that Quantize's TQ1_0/TQ2_0/F16/F32 encoders were given, and those are ternary x one
