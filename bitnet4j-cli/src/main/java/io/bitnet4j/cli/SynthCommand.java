@@ -32,7 +32,7 @@ final class SynthCommand implements Callable<Integer> {
             description = "Token embedding (and untied output) type: f16, q6_k, q8_0 (default: ${DEFAULT-VALUE}).")
     String embdType;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Weight seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Weight seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--tokenizer", paramLabel = "tokenizer.json",
@@ -40,22 +40,22 @@ final class SynthCommand implements Callable<Integer> {
                     + "beside it); the vocabulary size follows it unless --vocab is given.")
     Path tokenizer;
 
-    @Option(names = "--layers", description = "Number of layers.")
+    @Option(names = "--layers", paramLabel = "N", description = "Number of layers.")
     Integer layers;
 
-    @Option(names = "--hidden", description = "Hidden (embedding) size.")
+    @Option(names = "--hidden", paramLabel = "N", description = "Hidden (embedding) size.")
     Integer hidden;
 
-    @Option(names = "--heads", description = "Attention heads.")
+    @Option(names = "--heads", paramLabel = "N", description = "Attention heads.")
     Integer heads;
 
-    @Option(names = "--kv-heads", description = "Key/value heads.")
+    @Option(names = "--kv-heads", paramLabel = "N", description = "Key/value heads.")
     Integer kvHeads;
 
-    @Option(names = "--ff", description = "Feed-forward size.")
+    @Option(names = "--ff", paramLabel = "N", description = "Feed-forward size.")
     Integer ff;
 
-    @Option(names = "--vocab", description = "Vocabulary size.")
+    @Option(names = "--vocab", paramLabel = "N", description = "Vocabulary size.")
     Integer vocab;
 
     @Spec

@@ -1,5 +1,6 @@
 package io.bitnet4j.synth;
 
+import io.bitnet4j.model.Architecture;
 import java.util.List;
 
 /**
@@ -82,7 +83,7 @@ public record ModelLayout(
 
     /** Whether layers carry {@code attn_sub_norm} / {@code ffn_sub_norm} (the BitNet architectures). */
     public boolean subNorms() {
-        return !architecture.equals("llama");
+        return Architecture.fromGguf(architecture).subNorms;
     }
 
     /**

@@ -73,6 +73,10 @@ public final class SynthModel {
     }
 
     public static Summary write(SynthOptions options, Path out, Progress progress) {
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new IllegalArgumentException("cannot write " + out + ": directory " + parent + " does not exist");
+        }
         SynthVocab vocab = vocabulary(options);
         ModelLayout layout = options.layout().with(null, null, null, null, null, vocab.size());
         Set<String> notes = new LinkedHashSet<>();

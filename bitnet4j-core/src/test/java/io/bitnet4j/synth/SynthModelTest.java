@@ -122,6 +122,20 @@ class SynthModelTest {
         }
     }
 
+    @Test
+    void bytesDoNotDependOnTheThreadCount() throws Exception {
+        Path one = dir.resolve("one.gguf");
+        Path four = dir.resolve("four.gguf");
+        SynthOptions o = SynthOptions.builder().layout("2b4t").layers(1).hidden(512).heads(4).kvHeads(1).ff(1024)
+                .vocab(2048).build();
+        try (java.util.concurrent.ForkJoinPool p1 = new java.util.concurrent.ForkJoinPool(1);
+                java.util.concurrent.ForkJoinPool p4 = new java.util.concurrent.ForkJoinPool(4)) {
+            p1.submit(() -> SynthModel.write(o, one)).get();
+            p4.submit(() -> SynthModel.write(o, four)).get();
+        }
+        assertArrayEquals(Files.readAllBytes(one), Files.readAllBytes(four));
+    }
+
     /**
      * The weights do not depend on the type they are stored in: I2_S (packed directly by the generator) decodes to
      * exactly the values that Quantize's TQ1_0/TQ2_0/F16/F32 encoders were given, and those are ternary x one
@@ -233,7 +247,8 @@ class SynthModelTest {
     @Test
     void vocabularySizeFollowsTheTokenizerUnlessGiven() {
         Path tokenizer = SharedTestData.require("llama3-tokenizer/tokenizer.json");
-        SynthOptions o = SynthOptions.builder().tokenizer(tokenizer).vocab(128300).build();
+        SynthOptions o = SynthOptions.builder().tokenizer(tokenizer).vocab(128300).hidden(64).heads(2).kvHeads(1)
+                .ff(128).layers(1).build();
         Path file = dir.resolve("padded.gguf");
         SynthModel.write(o, file);
         try (GgufFile f = GgufFile.open(file)) {
@@ -270,6 +285,13 @@ class SynthModelTest {
         assertError("--vocab 200 is too small for a synthetic SentencePiece vocabulary (at least 261)",
                 () -> SynthModel.write(SynthOptions.builder().layout("bitnet-large").hidden(256).heads(4).ff(512)
                         .layers(1).vocab(200).build(), dir.resolve("v")));
+    }
+
+    @Test
+    void missingOutputDirectoryIsReportedBeforeAnyWork() {
+        Path out = dir.resolve("no/such/dir/m.gguf");
+        assertError("cannot write " + out + ": directory " + out.getParent() + " does not exist",
+                () -> SynthModel.write(SynthOptions.builder().build(), out));
     }
 
     private static void assertError(String message, org.junit.jupiter.api.function.Executable e) {
