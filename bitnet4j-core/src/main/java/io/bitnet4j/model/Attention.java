@@ -79,7 +79,9 @@ final class Attention {
         float max = Float.NEGATIVE_INFINITY;
         for (int pos = 0; pos < n; pos++) {
             int k = pos * kvDim + kvOff;
-            float dot = tinyBlasScores ? dotTinyBlas(keys, k, qHalf, headDim, s.lanes) : dotF16(keys, k, qHalf, headDim, s.lanes);
+            float dot = tinyBlasScores
+                    ? dotTinyBlas(keys, k, qHalf, headDim, s.lanes)
+                    : dotF16(keys, k, qHalf, headDim, s.lanes);
             p[pos] = dot * scale;
             max = Math.max(max, p[pos]);
         }

@@ -97,7 +97,8 @@ final class GgmlFloat {
 
     /**
      * {@code ggml_vec_soft_max_f32}: {@code p[i] = exp(p[i] - max)} with {@link #expf} over full 16-value chunks (each
-     * chunk summed with {@link #reduce16} and added to a double), libm expf ({@link StrictMath#exp}) for the tail; returns the double sum.
+     * chunk summed with {@link #reduce16} and added to a double), libm expf ({@link StrictMath#exp}) for the tail;
+     * returns the double sum.
      */
     static double expAndSum(float[] p, int n, float max) {
         double sum = 0;

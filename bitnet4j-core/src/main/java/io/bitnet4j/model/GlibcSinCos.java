@@ -5,10 +5,11 @@ package io.bitnet4j.model;
  * from ARM's optimized-routines): the float argument is widened to double, reduced to [-pi/4, pi/4] — by one
  * multiply-subtract with pi/2 below 120, by a 4/pi table and integer arithmetic above — and a short double
  * polynomial is rounded to float once. Every multiply-add is fused: on CPUs with FMA (all AVX2 machines) glibc
- * selects its build compiled with {@code -mfma}, whose results differ from the unfused build near zeros of cos. Its worst error is 0.56 ulp, so about 1% of RoPE's cos/sin values differ by
- * one ulp from a correctly rounded {@code (float) Math.cos(x)}; ggml's RoPE calls these functions, and a one-ulp
- * difference in a rotated key can move an int8 code later on. Checked against the platform's libm over every RoPE
- * angle of 4096 positions in {@code GlibcSinCosTest}.
+ * selects its build compiled with {@code -mfma}, whose results differ from the unfused build near zeros of cos. Its
+ * worst error is 0.56 ulp, so about 1% of RoPE's cos/sin values differ by one ulp from a correctly rounded {@code
+ * (float) Math.cos(x)}; ggml's RoPE calls these functions, and a one-ulp difference in a rotated key can move an
+ * int8 code later on. Checked against the platform's libm over every RoPE angle of 4096 positions in {@code
+ * GlibcSinCosTest}.
  */
 final class GlibcSinCos {
     private GlibcSinCos() {}

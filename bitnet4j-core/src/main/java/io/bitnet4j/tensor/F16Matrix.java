@@ -69,25 +69,42 @@ final class F16Matrix extends BaseMatrix {
         long base = rowOffset(row);
         int xo = t * in;
         int np = in - in % 64;
-        float[] acc = new float[64];
-        for (int i = 0; i < np; i++) {
-            acc[i % 64] = Math.fma(Numerics.f16At(data, base + (long) i * Short.BYTES), x.values[xo + i], acc[i % 64]);
-        }
-        float[] l = new float[16];
-        for (int j = 0; j < 16; j++) {
-            l[j] = (acc[j] + acc[32 + j]) + (acc[16 + j] + acc[48 + j]);
-        }
-        for (int half = 8; half >= 1; half /= 2) {
-            for (int j = 0; j < half; j++) {
-                l[j] += l[j + half];
-            }
-        }
-        double sum = l[0];
+        float[] xv = x.values;
+        float a0 = pair(base, xv, xo, np, 0);
+        float a1 = pair(base, xv, xo, np, 1);
+        float a2 = pair(base, xv, xo, np, 2);
+        float a3 = pair(base, xv, xo, np, 3);
+        float a4 = pair(base, xv, xo, np, 4);
+        float a5 = pair(base, xv, xo, np, 5);
+        float a6 = pair(base, xv, xo, np, 6);
+        float a7 = pair(base, xv, xo, np, 7);
+        double sum = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
         for (int i = np; i < in; i++) {
-            sum += Numerics.f16At(data, base + (long) i * Short.BYTES) * x.values[xo + i];
+            sum += Numerics.f16At(data, base + (long) i * Short.BYTES) * xv[xo + i];
         }
         return (float) sum;
     }
+
+    /** First step of the 16-lane reduction: lane j plus lane j+8. */
+    private float pair(long base, float[] xv, int xo, int np, int j) {
+        return lane(base, xv, xo, np, j) + lane(base, xv, xo, np, j + 8);
+    }
+
+    /** Lane j (0..15) after adding the four accumulators as (a0+a2)+(a1+a3). */
+    private float lane(long base, float[] xv, int xo, int np, int j) {
+        return (accumulator(base, xv, xo, np, j) + accumulator(base, xv, xo, np, 32 + j))
+                + (accumulator(base, xv, xo, np, 16 + j) + accumulator(base, xv, xo, np, 48 + j));
+    }
+
+    /** FMA lane s (0..63) of the 64-value steps: values s, s+64, s+128, ... below np. */
+    private float accumulator(long base, float[] xv, int xo, int np, int s) {
+        float acc = 0;
+        for (int i = s; i < np; i += 64) {
+            acc = Math.fma(Numerics.f16At(data, base + (long) i * Short.BYTES), xv[xo + i], acc);
+        }
+        return acc;
+    }
+
 
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> I = F.withLanes(int.class);

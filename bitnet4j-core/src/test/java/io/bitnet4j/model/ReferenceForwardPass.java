@@ -201,7 +201,8 @@ final class ReferenceForwardPass {
             lanes[s] = Math.fma(x[xOff + i * xStride], y[yOff + i], lanes[s]);
         }
         for (int l = 0; l < GgmlFloat.LANES; l++) {
-            lanes[l] = (lanes[l] + lanes[2 * GgmlFloat.LANES + l]) + (lanes[GgmlFloat.LANES + l] + lanes[3 * GgmlFloat.LANES + l]);
+            int w = GgmlFloat.LANES;
+            lanes[l] = (lanes[l] + lanes[2 * w + l]) + (lanes[w + l] + lanes[3 * w + l]);
         }
         double sum = GgmlFloat.reduce16(lanes, 0);
         for (int i = np; i < n; i++) {
