@@ -126,7 +126,10 @@ class HfHubTest {
         hub.dropAfter = 300_000;
         Path gguf = client().download(REPO, "main", "ggml-model-i2_s.gguf");
         assertArrayEquals(GGUF, Files.readAllBytes(gguf));
-        assertEquals(List.of("bytes=300000-"), hub.ranges);
+        // one resumed request, from what had arrived: up to the 300000 bytes sent (a reset may lose some in flight)
+        assertEquals(1, hub.ranges.size(), hub.ranges.toString());
+        long from = Long.parseLong(hub.ranges.get(0).replaceAll("bytes=(\\d+)-", "$1"));
+        assertTrue(from > 0 && from <= 300_000, hub.ranges.toString());
     }
 
     @Test
