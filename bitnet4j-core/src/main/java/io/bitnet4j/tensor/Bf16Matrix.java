@@ -14,9 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * each bf16 to int and shifts it into the top half, which is exactly its float; only the order of the additions
  * differs from the reference.
  */
-final class Bf16Matrix extends BaseMatrix {
+final class Bf16Matrix extends RowDotMatrix {
     Bf16Matrix(String name, int in, int out, MemorySegment data) {
-        super(name, in, out, data);
+        super(name, in, out, data, true);
     }
 
     @Override
@@ -63,16 +63,7 @@ final class Bf16Matrix extends BaseMatrix {
             VectorShape.forBitSize(F.vectorBitSize() / 2));
 
     @Override
-    public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        checkMatMul(x, out, outStride, rowFrom, rowTo);
-        for (int t = 0; t < x.rows(); t++) {
-            for (int r = rowFrom; r < rowTo; r++) {
-                out[t * outStride + r] = dot(r, x, t);
-            }
-        }
-    }
-
-    private float dot(int row, Activations x, int t) {
+    float dot(int row, Activations x, int t) {
         long base = rowOffset(row);
         int xo = t * in;
         FloatVector acc = FloatVector.zero(F);

@@ -10,9 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Plain float32 weights (ggml type 0) times float32 activations. The fast kernel is one FMA per lane; only the
  * order of the additions differs from the reference.
  */
-final class F32Matrix extends BaseMatrix {
+final class F32Matrix extends RowDotMatrix {
     F32Matrix(String name, int in, int out, MemorySegment data) {
-        super(name, in, out, data);
+        super(name, in, out, data, true);
     }
 
     @Override
@@ -52,16 +52,7 @@ final class F32Matrix extends BaseMatrix {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     @Override
-    public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        checkMatMul(x, out, outStride, rowFrom, rowTo);
-        for (int t = 0; t < x.rows(); t++) {
-            for (int r = rowFrom; r < rowTo; r++) {
-                out[t * outStride + r] = dot(r, x, t);
-            }
-        }
-    }
-
-    private float dot(int row, Activations x, int t) {
+    float dot(int row, Activations x, int t) {
         long base = rowOffset(row);
         int xo = t * in;
         FloatVector acc = FloatVector.zero(F);

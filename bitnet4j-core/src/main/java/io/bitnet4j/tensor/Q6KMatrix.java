@@ -24,7 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link Numerics#pairSums}, {@link Numerics#avx2LanesInterleaved}) and the float epilogue is the reference's lane
  * by lane, so the result is bit for bit {@link #dotReference}. Vectors narrower than 256 bits run the reference.
  */
-final class Q6KMatrix extends BaseMatrix {
+final class Q6KMatrix extends RowDotMatrix {
     static final int BLOCK = 256;
     static final int BLOCK_BYTES = 210;
     static final int QH = 128;
@@ -32,7 +32,7 @@ final class Q6KMatrix extends BaseMatrix {
     static final int D = 208;
 
     Q6KMatrix(String name, int in, int out, MemorySegment data) {
-        super(name, in, out, data);
+        super(name, in, out, data, VECTORIZED);
     }
 
     @Override
@@ -107,16 +107,7 @@ final class Q6KMatrix extends BaseMatrix {
     static final VectorSpecies<Integer> I = WIDE ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
 
     @Override
-    public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        checkMatMul(x, out, outStride, rowFrom, rowTo);
-        for (int t = 0; t < x.rows(); t++) {
-            for (int r = rowFrom; r < rowTo; r++) {
-                out[t * outStride + r] = VECTORIZED ? dot(r, x, t) : dotReference(r, x, t);
-            }
-        }
-    }
-
-    private float dot(int row, Activations x, int t) {
+    float dot(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
         short[] q16 = x.q16;
         FloatVector acc = FloatVector.zero(FloatVector.SPECIES_256);

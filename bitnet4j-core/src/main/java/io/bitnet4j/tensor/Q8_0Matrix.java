@@ -18,12 +18,12 @@ import jdk.incubator.vector.VectorSpecies;
  * each lane's block sum by d_w*d_x into float lanes and adds the lanes at the end of the row: the rounding
  * differs from the reference (one float per lane per block instead of one per block), within a tight tolerance.
  */
-final class Q8_0Matrix extends BaseMatrix {
+final class Q8_0Matrix extends RowDotMatrix {
     static final int BLOCK = 32;
     static final int BLOCK_BYTES = 34;
 
     Q8_0Matrix(String name, int in, int out, MemorySegment data) {
-        super(name, in, out, data);
+        super(name, in, out, data, VECTORIZED);
     }
 
     @Override
@@ -78,16 +78,7 @@ final class Q8_0Matrix extends BaseMatrix {
             VectorShape.forBitSize(Math.max(64, I.vectorBitSize() / 4)));
 
     @Override
-    public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        checkMatMul(x, out, outStride, rowFrom, rowTo);
-        for (int t = 0; t < x.rows(); t++) {
-            for (int r = rowFrom; r < rowTo; r++) {
-                out[t * outStride + r] = VECTORIZED ? dot(r, x, t) : dotReference(r, x, t);
-            }
-        }
-    }
-
-    private float dot(int row, Activations x, int t) {
+    float dot(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < in / BLOCK; b++) {

@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the Q8_K sums subtracted, and the float epilogue is the reference's lane by lane, so the result is bit for bit
  * {@link #dotReference}. Vectors narrower than 256 bits run the reference.
  */
-final class Tq1Matrix extends BaseMatrix {
+final class Tq1Matrix extends RowDotMatrix {
     static final int BLOCK = 256;
     static final int BLOCK_BYTES = 54;
     static final int QH = 48;
@@ -34,7 +34,7 @@ final class Tq1Matrix extends BaseMatrix {
     private static final int[] POW3 = {1, 3, 9, 27, 81};
 
     Tq1Matrix(String name, int in, int out, MemorySegment data) {
-        super(name, in, out, data);
+        super(name, in, out, data, VECTORIZED);
     }
 
     @Override
@@ -122,16 +122,7 @@ final class Tq1Matrix extends BaseMatrix {
     static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @Override
-    public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        checkMatMul(x, out, outStride, rowFrom, rowTo);
-        for (int t = 0; t < x.rows(); t++) {
-            for (int r = rowFrom; r < rowTo; r++) {
-                out[t * outStride + r] = VECTORIZED ? dot(r, x, t) : dotReference(r, x, t);
-            }
-        }
-    }
-
-    private float dot(int row, Activations x, int t) {
+    float dot(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
         short[] q16 = x.q16;
         FloatVector acc = FloatVector.zero(FloatVector.SPECIES_256);

@@ -24,13 +24,13 @@ import jdk.incubator.vector.VectorSpecies;
  * reference's lane by lane, so the result is bit for bit {@link #dotReference}. Other vector widths run the
  * reference.
  */
-final class Tq2Matrix extends BaseMatrix {
+final class Tq2Matrix extends RowDotMatrix {
     static final int BLOCK = 256;
     static final int BLOCK_BYTES = 66;
     static final int D = 64;
 
     Tq2Matrix(String name, int in, int out, MemorySegment data) {
-        super(name, in, out, data);
+        super(name, in, out, data, VECTORIZED);
     }
 
     @Override
@@ -102,16 +102,7 @@ final class Tq2Matrix extends BaseMatrix {
     static final boolean VECTORIZED = V == 64 || V == 32;
 
     @Override
-    public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        checkMatMul(x, out, outStride, rowFrom, rowTo);
-        for (int t = 0; t < x.rows(); t++) {
-            for (int r = rowFrom; r < rowTo; r++) {
-                out[t * outStride + r] = VECTORIZED ? dot(r, x, t) : dotReference(r, x, t);
-            }
-        }
-    }
-
-    private float dot(int row, Activations x, int t) {
+    float dot(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
         short[] q16 = x.q16;
         FloatVector acc = FloatVector.zero(FloatVector.SPECIES_256);
