@@ -84,6 +84,29 @@ public final class Session {
         return logits;
     }
 
+    /**
+     * Evaluates the next batch (at most the session's batch size) of the tokens of {@code ids} that the cache does not
+     * hold yet, all but the last id, which {@link #start} evaluates for its logits; keeps the longest prefix the cache
+     * already holds. Lets a server evaluate a long prompt in pieces between the decode steps of other sequences.
+     * Returns the number of tokens evaluated: 0 once everything but the last id is cached.
+     */
+    public int prefillNextBatch(int[] ids) {
+        if (ids.length == 0 || ids.length > contextSize()) {
+            prefill(ids); // throws, saying what is wrong with the prompt
+        }
+        int common = 0;
+        int held = cache.length();
+        while (common < held && common < ids.length - 1 && tokens[common] == ids[common]) {
+            common++;
+        }
+        cache.truncate(common);
+        int n = Math.min(forward.maxBatch(), ids.length - 1 - common);
+        if (n > 0) {
+            evaluate(ids, common, n);
+        }
+        return n;
+    }
+
     /** Evaluates one more token and returns the logits after it. */
     public float[] append(int id) {
         if (cache.length() >= contextSize()) {

@@ -62,4 +62,9 @@ final class Job {
     Event take() throws InterruptedException {
         return events.take();
     }
+
+    /** The next event, or null if none comes within {@code nanos}. */
+    Event poll(long nanos) throws InterruptedException {
+        return events.poll(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
 }

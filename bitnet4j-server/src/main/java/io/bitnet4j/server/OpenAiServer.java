@@ -38,6 +38,9 @@ public final class OpenAiServer implements AutoCloseable {
     private static final Set<String> ENDPOINTS = Set.of("/", "/health", "/metrics", "/v1/models",
             "/v1/chat/completions", "/v1/completions");
 
+    /** How often a non-streaming request checks that its client is still connected. */
+    private static final long HANG_UP_CHECK_NANOS = 100_000_000;
+
     private final ServerConfig config;
     private final ObjectMapper json = new ObjectMapper();
     private final Metrics metrics = new Metrics();
@@ -236,13 +239,30 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    /** Waits for the whole generation, then answers with one JSON body. */
+    /**
+     * Waits for the whole generation, then answers with one JSON body. While it waits it checks a few times a second
+     * that the client is still there, so one that gives up frees its slot at once, as a streaming client does.
+     */
     private void answer(Context ctx, Job job, OpenAiResponses out) throws InterruptedException {
+        HangUpProbe probe = new HangUpProbe(ctx);
+        long nextCheck = System.nanoTime() + HANG_UP_CHECK_NANOS;
         try {
             while (true) {
-                switch (job.take()) {
+                Job.Event e = job.poll(HANG_UP_CHECK_NANOS);
+                if (System.nanoTime() - nextCheck >= 0) {
+                    if (probe.clientHungUp()) {
+                        job.cancel();
+                        return;
+                    }
+                    nextCheck = System.nanoTime() + HANG_UP_CHECK_NANOS;
+                }
+                switch (e) {
+                    case null -> { }
                     case Job.Text t -> { }
                     case Job.Done d -> {
+                        if (probe.mustCloseConnection()) {
+                            ctx.header("Connection", "close");
+                        }
                         send(ctx, 200, out.complete(d.result()));
                         return;
                     }

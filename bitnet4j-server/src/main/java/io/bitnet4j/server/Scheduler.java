@@ -15,9 +15,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Continuous batching over a fixed set of slots, as llama-server's: each slot is a {@link Session} with its own KV
- * cache. One thread loops: it gives free slots to waiting requests (evaluating their prompts), then advances every
- * running generation by one token with a single {@link Generation#stepAll} evaluation, and hands each token to its
- * request. Requests join and leave the running batch between steps.
+ * cache. One thread loops: it gives free slots to waiting requests, advances every running generation by one token
+ * with a single {@link Generation#stepAll} evaluation and hands each token to its request, then evaluates one batch of
+ * the oldest prompt still being read (chunked prefill). Requests join and leave the running batch between steps.
  */
 final class Scheduler implements AutoCloseable {
     /** Numbers for /metrics, read from any thread. */
@@ -35,7 +35,10 @@ final class Scheduler implements AutoCloseable {
     private static final class Slot {
         final Session session;
         Job job;
+        /** Null while the job's prompt is being evaluated. */
         Generation generation;
+        /** Admission order: prompts are evaluated first come, first served. */
+        long admitted;
 
         Slot(Session session) {
             this.session = session;
@@ -54,6 +57,7 @@ final class Scheduler implements AutoCloseable {
     private volatile boolean cancelRunning;
     private volatile int busy;
     private volatile long kvUsed;
+    private long admissions;
     private int finishedWhileDraining;
     private int cancelledWhileDraining;
 
@@ -141,7 +145,10 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Gives the job the free slot whose cache shares the longest prefix with its prompt, and evaluates the prompt. */
+    /**
+     * Gives the job the free slot whose cache shares the longest prefix with its prompt. The prompt is evaluated
+     * later, a batch per loop turn ({@link #prefillStep}).
+     */
     private void admit(Job job) {
         if (draining) {
             job.post(new Job.Failed(ApiException.unavailable("shutting_down", "the server is shutting down")));
@@ -163,24 +170,20 @@ final class Scheduler implements AutoCloseable {
             }
         }
         best.job = job;
+        best.admitted = admissions++;
         busy++;
         job.assign(best.session);
         metrics.promptTokens.add(job.promptIds.length);
-        try {
-            best.generation = best.session.start(job.promptIds, job.params);
-        } catch (IllegalArgumentException e) {
-            release(best, new Job.Failed(ApiException.invalid("messages", e.getMessage())));
-            return;
-        }
-        if (job.isCancelled()) {
-            best.session.cancel(); // the start cleared a cancel that raced it
-        }
-        metrics.promptTokensEvaluated.add(best.generation.result().timings().promptTokens());
-        finishIfDone(best);
+    }
+
+    /** One loop turn: a decode step for every running generation, then one batch of the oldest waiting prompt. */
+    private void step() {
+        decodeStep();
+        prefillStep();
         publishKv();
     }
 
-    private void step() {
+    private void decodeStep() {
         List<Slot> running = new ArrayList<>(slots.length);
         List<Generation> batch = new ArrayList<>(slots.length);
         for (Slot s : slots) {
@@ -188,6 +191,9 @@ final class Scheduler implements AutoCloseable {
                 running.add(s);
                 batch.add(s.generation);
             }
+        }
+        if (batch.isEmpty()) {
+            return;
         }
         GeneratedToken[] tokens = Generation.stepAll(batch);
         metrics.decodeSteps.incrementAndGet();
@@ -204,7 +210,52 @@ final class Scheduler implements AutoCloseable {
         for (Slot s : running) {
             finishIfDone(s);
         }
-        publishKv();
+    }
+
+    /**
+     * Evaluates one batch ({@code --batch-size} tokens) of the prompt of the slot admitted first among those still
+     * evaluating theirs, so a long prompt delays the running generations by one batch per token instead of by its
+     * whole length; when only its last token is left, its generation starts (that token's logits give the first
+     * reply token).
+     */
+    private void prefillStep() {
+        Slot s = null;
+        for (Slot c : slots) {
+            if (c.job != null && c.generation == null && (s == null || c.admitted < s.admitted)) {
+                s = c;
+            }
+        }
+        if (s == null) {
+            return;
+        }
+        Job job = s.job;
+        if (job.isCancelled()) {
+            if (draining) {
+                cancelledWhileDraining++;
+                release(s, new Job.Failed(ApiException.unavailable("shutting_down",
+                        "the server is shutting down; the request was cancelled")));
+            } else {
+                metrics.cancelledDisconnect.increment();
+                release(s, new Job.Failed(ApiException.unavailable("cancelled", "the request was cancelled")));
+            }
+            return;
+        }
+        try {
+            int evaluated = s.session.prefillNextBatch(job.promptIds);
+            metrics.promptTokensEvaluated.add(evaluated);
+            if (evaluated > 0) {
+                return;
+            }
+            s.generation = s.session.start(job.promptIds, job.params);
+        } catch (IllegalArgumentException e) {
+            release(s, new Job.Failed(ApiException.invalid("messages", e.getMessage())));
+            return;
+        }
+        if (job.isCancelled()) {
+            s.session.cancel(); // the start cleared a cancel that raced it
+        }
+        metrics.promptTokensEvaluated.add(s.generation.result().timings().promptTokens());
+        finishIfDone(s);
     }
 
     private void finishIfDone(Slot s) {

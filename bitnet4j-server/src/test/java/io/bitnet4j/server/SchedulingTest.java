@@ -78,6 +78,39 @@ class SchedulingTest {
     }
 
     @Test
+    void aNonStreamingClientThatLeavesFreesItsSlot() throws Exception {
+        try (TestServer t = TestServer.start(1, 0, 4096)) {
+            String body = ENDLESS.replace("\"stream\":true", "\"stream\":false");
+            long t0;
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", t.port())) {
+                byte[] b = body.getBytes(StandardCharsets.UTF_8);
+                s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().write(b);
+                s.getOutputStream().flush();
+                t0 = System.nanoTime();
+                while (!t.get("/metrics").body().contains("bitnet4j_slots_busy 1")) {
+                    assertTrue(System.nanoTime() - t0 < 10_000_000_000L, "the request never took a slot");
+                    Thread.sleep(10);
+                }
+                t0 = System.nanoTime();
+            } // the client gives up before the answer and closes its connection
+            HttpResponse<String> next;
+            do {
+                Thread.sleep(20);
+                next = t.post("/v1/chat/completions",
+                        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":2}");
+            } while (next.statusCode() == 503 && System.nanoTime() - t0 < 10_000_000_000L);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(200, next.statusCode(), "the slot was not freed after the client left (" + ms + " ms)");
+            assertTrue(ms < 5_000, "freeing the slot took " + ms + " ms");
+            String metrics = t.get("/metrics").body();
+            assertTrue(metrics.contains("bitnet4j_requests_cancelled_total 1"), metrics);
+        }
+    }
+
+    @Test
     void requestsWaitInTheQueueAndAllComplete() throws Exception {
         try (TestServer t = TestServer.start(1, 8, 256)) {
             List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();

@@ -51,6 +51,10 @@ final class TestServer implements AutoCloseable {
         return modelFile;
     }
 
+    int port() {
+        return server.port();
+    }
+
     String url(String path) {
         return server.baseUrl() + path;
     }
