@@ -111,6 +111,29 @@ class SchedulingTest {
     }
 
     @Test
+    void bytesPipelinedWhileANonStreamingAnswerIsGeneratedCloseTheConnectionAfterIt() throws Exception {
+        try (TestServer t = TestServer.start(1, 0, 4096)) {
+            byte[] b = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":4000,\"ignore_eos\":true}"
+                    .getBytes(StandardCharsets.UTF_8);
+            String head = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + b.length + "\r\n\r\n";
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", t.port())) {
+                s.setSoTimeout(30_000);
+                s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().write(b);
+                s.getOutputStream().flush();
+                Thread.sleep(300); // the connection check reads what comes next: a second, pipelined request
+                s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8); // until closed
+                assertTrue(all.startsWith("HTTP/1.1 200"), all);
+                assertTrue(all.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), all);
+                assertTrue(all.contains("\"chat.completion\""), all);
+            }
+        }
+    }
+
+    @Test
     void requestsWaitInTheQueueAndAllComplete() throws Exception {
         try (TestServer t = TestServer.start(1, 8, 256)) {
             List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
