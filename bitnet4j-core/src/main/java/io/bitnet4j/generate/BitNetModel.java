@@ -64,6 +64,7 @@ public final class BitNetModel implements AutoCloseable {
                     m.file().metadata().findString("tokenizer.chat_template").orElse(null),
                     m.config().archName(), text -> tok.tokenId(text).isPresent());
             WorkerPool pool = new WorkerPool(threads);
+            m.prepareWeights(pool);
             return new BitNetModel(m, tok, tmpl, pool, System.nanoTime() - t0);
         } catch (RuntimeException e) {
             m.close();

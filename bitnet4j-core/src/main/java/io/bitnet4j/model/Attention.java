@@ -114,23 +114,34 @@ final class Attention {
      * The lane part of P·V for every output dimension at once: position pos goes to lane row {@code pos % lanes}
      * (vec_dot_f16: 64 rows = 4 accumulators × 16 lanes; tinyBLAS: 16 rows), FMA
      * vectorised over the head dimension; then the rows are reduced in the kernels' order into row 0.
+     *
+     * <p>With fewer positions than lane rows (a short context) only the first {@code positions} rows receive a
+     * product; the others hold +0 in the reference, and adding +0 changes nothing but the sign of a zero. So those
+     * rows are neither cleared nor added, and a zero result is made +0 at the end, as the reference's additions of
+     * +0 would leave it: the work follows the context length, not the lane count.
      */
     private static void probabilitiesTimesValues(float[] values, int kvDim, int kvOff, int headDim, float[] p,
             int positions, int lanes, float[] slots) {
-        Arrays.fill(slots, 0, lanes * headDim, 0f);
+        int rows = Math.min(positions, lanes);
+        Arrays.fill(slots, 0, Math.max(1, rows) * headDim, 0f);
         for (int pos = 0; pos < positions; pos++) {
             axpy(p[pos], values, pos * kvDim + kvOff, slots, (pos % lanes) * headDim, headDim);
         }
         if (lanes == STEP) { // (a0 + a2) + (a1 + a3), lane-wise
             for (int j = 0; j < LANES; j++) {
-                addRows(slots, j, 2 * LANES + j, headDim);
-                addRows(slots, LANES + j, 3 * LANES + j, headDim);
-                addRows(slots, j, LANES + j, headDim);
+                addRows(slots, j, 2 * LANES + j, headDim, rows);
+                addRows(slots, LANES + j, 3 * LANES + j, headDim, rows);
+                addRows(slots, j, LANES + j, headDim, rows);
             }
         }
         for (int half = LANES / 2; half >= 1; half /= 2) { // _mm512_reduce_add_ps
             for (int j = 0; j < half; j++) {
-                addRows(slots, j, j + half, headDim);
+                addRows(slots, j, j + half, headDim, rows);
+            }
+        }
+        if (rows < lanes) {
+            for (int d = 0; d < headDim; d++) {
+                slots[d] += 0f; // -0 + +0 = +0
             }
         }
     }
@@ -147,16 +158,19 @@ final class Attention {
         }
     }
 
-    /** Row {@code a} += row {@code b} (rows of n floats). */
-    private static void addRows(float[] rows, int a, int b, int n) {
+    /** Row {@code a} += row {@code b} (rows of n floats), unless row b is one of the +0 rows from {@code rows} on. */
+    private static void addRows(float[] slots, int a, int b, int n, int rows) {
+        if (b >= rows) {
+            return;
+        }
         int ao = a * n;
         int bo = b * n;
         int i = 0;
         for (int bound = F8.loopBound(n); i < bound; i += F8.length()) {
-            FloatVector.fromArray(F8, rows, ao + i).add(FloatVector.fromArray(F8, rows, bo + i)).intoArray(rows, ao + i);
+            FloatVector.fromArray(F8, slots, ao + i).add(FloatVector.fromArray(F8, slots, bo + i)).intoArray(slots, ao + i);
         }
         for (; i < n; i++) {
-            rows[ao + i] += rows[bo + i];
+            slots[ao + i] += slots[bo + i];
         }
     }
 

@@ -327,7 +327,8 @@ public final class ForwardPass {
 
     /** Rows of up to three matrices, split among the pool's threads. */
     private static final class MatMulTask implements WorkerPool.Slices {
-        private static final int ROW_QUANTUM = 16;
+        /** Slices start on whole row blocks of the ternary lookup kernel ({@code TernaryLut.ROWS}). */
+        private static final int ROW_QUANTUM = 32;
         Activations actA;
         Activations actB;
         Activations actC;

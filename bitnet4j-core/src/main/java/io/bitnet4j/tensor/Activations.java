@@ -33,6 +33,11 @@ public final class Activations {
     final short[] q16;
     /** I8_ROW: {@link I2sMatrix#kernelOrder} of this row length. */
     private final int[] i2sOrder;
+    /**
+     * I8_ROW on AVX-512: {@link TernaryLut}'s lookup tables of row 0, built when one row is prepared (decode); null
+     * otherwise.
+     */
+    final short[] lut;
     /** Per row (I8_ROW) or per block (Q8_0, Q8_K) scale; null for the float formats. */
     final float[] scales;
     /** Per row Σq (I8_ROW) or per 16 values Σq (Q8_K); null otherwise. */
@@ -62,6 +67,8 @@ public final class Activations {
         this.q = isFloat ? null : new byte[n];
         this.q16 = format == ActivationFormat.I8_ROW || format == ActivationFormat.Q8_K ? new short[n] : null;
         this.i2sOrder = format == ActivationFormat.I8_ROW ? I2sMatrix.kernelOrder(cols) : null;
+        this.lut = format == ActivationFormat.I8_ROW && TernaryLut.ENABLED
+                ? new short[TernaryLut.groups(cols) * TernaryLut.TABLE] : null;
         this.scales = switch (format) {
             case I8_ROW -> new float[maxRows];
             case Q8_0, Q8_K -> new float[blocks];
@@ -97,6 +104,9 @@ public final class Activations {
             throw new IllegalArgumentException("rows " + n + " not in [0, " + maxRows + "]");
         }
         rows = n;
+        if (n == 1 && lut != null) {
+            TernaryLut.buildTables(q, 0, cols, lut);
+        }
     }
 
     /** Converts {@code x[xOffset .. xOffset+cols)} into row {@code row} of this buffer. */

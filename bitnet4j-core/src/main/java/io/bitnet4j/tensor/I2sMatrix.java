@@ -29,6 +29,8 @@ final class I2sMatrix extends BaseMatrix {
     static final int BLOCK_BYTES = 32;
 
     final float scale;
+    /** The weights repacked for the table-lookup decode kernel; null where it cannot run (see {@link TernaryLut}). */
+    final TernaryLut lut;
 
     I2sMatrix(String name, int in, int out, MemorySegment data) {
         super(name, in, out, data);
@@ -37,6 +39,14 @@ final class I2sMatrix extends BaseMatrix {
                     + " values, not a multiple of " + BLOCK);
         }
         this.scale = data.get(Numerics.LE_FLOAT, (long) in * out / 4);
+        this.lut = TernaryLut.of(this);
+    }
+
+    @Override
+    public void prepare(int index, int count) {
+        if (lut != null) {
+            lut.prepare(index, count);
+        }
     }
 
     @Override
@@ -143,7 +153,16 @@ final class I2sMatrix extends BaseMatrix {
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         checkMatMul(x, out, outStride, rowFrom, rowTo);
-        if (x.rows() == 1) {
+        if (x.rows() == 1 && lut != null && x.lut != null && rowFrom % TernaryLut.ROWS == 0) {
+            lut.matVec(x.lut, x.scales[0], scale, out, rowFrom, rowTo);
+            for (int r = rowFrom; r < rowTo; r += TernaryLut.ROWS) {
+                if (!lut.ready(r / TernaryLut.ROWS)) {
+                    for (int k = r; k < Math.min(r + TernaryLut.ROWS, rowTo); k += 4) {
+                        dot4Rows(x, k, Math.min(r + TernaryLut.ROWS, rowTo), out);
+                    }
+                }
+            }
+        } else if (x.rows() == 1) {
             for (int r = rowFrom; r < rowTo; r += 4) {
                 dot4Rows(x, r, rowTo, out);
             }

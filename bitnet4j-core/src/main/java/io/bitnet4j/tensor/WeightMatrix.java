@@ -27,6 +27,12 @@ public interface WeightMatrix {
      */
     void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo);
 
+    /**
+     * Load-time work for share {@code index} of {@code count} of the rows, run once by each of {@code count} threads
+     * (I2_S: repacking for the lookup kernel); {@link #matMul} does what is left undone when it is first needed.
+     */
+    default void prepare(int index, int count) {}
+
     /** Weight row {@code row} as floats (scales applied): the reference dequantizer; also used for embedding lookup. */
     void dequantizeRow(int row, float[] dst, int dstOffset);
 

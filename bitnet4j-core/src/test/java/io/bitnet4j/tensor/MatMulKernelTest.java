@@ -215,6 +215,7 @@ class MatMulKernelTest {
         x.sums[t] += v - x.q[at];
         x.q[at] = (byte) v;
         I2sMatrix.kernelActivations(x.q, x.q16, t * x.cols(), I2sMatrix.kernelOrder(x.cols()));
+        x.setRows(x.rows()); // rebuilds the lookup tables of a single row
     }
 
     @Test

@@ -1,0 +1,301 @@
+package io.bitnet4j.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.Vector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Table-lookup decode kernel for ternary weights (T-MAC's idea, on AVX-512's 32-lane word permute). Three ternary
+ * weights have 27 combinations, so one 5-bit index names them, and for three activations the 27 possible partial sums
+ * {@code Σ w_k q_k} fit one 32-entry int16 table: a product of one token becomes table lookups and adds, 3 weights a
+ * lane, 96 weights a lookup, with no multiply and no unpacking beyond a shift.
+ *
+ * <p>The lookups need the weights in another order, repacked from I2_S (at load, on the model's threads): rows in
+ * blocks of {@link #ROWS} (one per int16 lane), and per block one vector of {@link #ROWS} int16 words per 9 columns.
+ * With W words per row (the columns padded to 9W with zero weights) and G = 3W groups, group g is columns g, g+G,
+ * g+2G and word w holds groups w, w+W, w+2W in bits 0-4, 5-9 and 10-14, each as {@code 9c_0 + 3c_1 + c_2} of the
+ * I2_S codes c = w + 1; spreading groups and words that way makes repacking whole-vector steps. That is 16 bits per 9
+ * weights, 11% less to stream than I2_S. The permute reads only the low 5 bits of a lane, so shifting the word is all
+ * the unpacking there is.
+ *
+ * <p>Exact: every table entry and every int16 partial sum stays within int16 (sums are widened to int32 every
+ * {@link #FLUSH_WORDS} words), so the row sum is the exact integer {@code Σ(c-1)q = Σcq - Σq}, which is what
+ * bitnet.cpp's epilogue computes in float without rounding (both sums are integers below 2^24).
+ */
+final class TernaryLut {
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_512;
+    static final VectorSpecies<Integer> S32 = IntVector.SPECIES_512;
+    static final VectorSpecies<Float> F32 = FloatVector.SPECIES_512;
+    /** Rows per block: the int16 lanes of a 512-bit vector. */
+    static final int ROWS = 32;
+    /** Columns per word: three groups of three. */
+    static final int WORD_COLS = 9;
+    /** Entries per table (27 used). */
+    static final int TABLE = 32;
+    /**
+     * |table entry| <= 3 * 128 = 384; a word adds three entries, so 28 words (84 entries, at most 32256) fit int16.
+     */
+    static final int FLUSH_WORDS = 28;
+    /**
+     * Words per column chunk: the kernel takes all its rows through one chunk of columns before the next, so that
+     * chunk's tables (84 of 64 bytes) stay in L1 while the weights stream past; with the tables of a whole row
+     * (up to 150 KB) coming from L2 instead, decode ran at about half the speed.
+     */
+    static final int CHUNK_WORDS = FLUSH_WORDS;
+    /** The kernel needs 32 int16 lanes and a word permute: AVX-512 (BW) hardware with 512-bit vectors enabled. */
+    static final boolean SUPPORTED = ShortVector.SPECIES_PREFERRED.length() >= ROWS;
+    /** Supported and not switched off with {@code -Dbitnet4j.ternaryLut=false} (to compare with the I2_S kernel). */
+    static final boolean ENABLED = SUPPORTED && !"false".equals(System.getProperty("bitnet4j.ternaryLut"));
+
+    private static final byte UNPACKED = 0;
+    private static final byte PACKED = 1;
+    /** A block holding the unused code 3, which bitnet.cpp multiplies as 3: it keeps the I2_S kernel. */
+    private static final byte I2S_ONLY = 2;
+
+    private final I2sMatrix source;
+    final int in;
+    final int out;
+    /** Words per row: ceil(in / 9). */
+    final int words;
+    /** Row blocks (the last one padded with rows of zero weights). */
+    final int blocks;
+    /**
+     * Per row block: unpacked, packed, or I2_S only. A block is packed by the thread that first multiplies it (row
+     * slices are whole blocks), so loading stays a mapping and the repacking is spread over the threads.
+     */
+    private final byte[] state;
+    private volatile MemorySegment packed;
+
+    private TernaryLut(I2sMatrix source) {
+        this.source = source;
+        this.in = source.in;
+        this.out = source.out;
+        this.words = (in + WORD_COLS - 1) / WORD_COLS;
+        this.blocks = (out + ROWS - 1) / ROWS;
+        this.state = new byte[blocks];
+    }
+
+    /** The lookup form of {@code m}, packed as it is used; null where the kernel cannot run. */
+    static TernaryLut of(I2sMatrix m) {
+        // partial sums are added up in float, exact only below 2^24
+        return ENABLED && (long) m.in * 3 * 128 < 1 << 24 ? new TernaryLut(m) : null;
+    }
+
+    /** Bytes of the repacked weights once every block is packed. */
+    long packedBytes() {
+        return (long) blocks * words * ROWS * 2;
+    }
+
+    private MemorySegment packed() {
+        MemorySegment p = packed;
+        if (p == null) {
+            synchronized (this) {
+                p = packed;
+                if (p == null) {
+                    packed = p = Arena.ofAuto().allocate(packedBytes(), 64);
+                }
+            }
+        }
+        return p;
+    }
+
+    /** Packs share {@code index} of {@code count} of the row blocks. */
+    void prepare(int index, int count) {
+        for (int b = (int) ((long) blocks * index / count); b < (long) blocks * (index + 1) / count; b++) {
+            ready(b);
+        }
+    }
+
+    /** Whether row block {@code b} goes through the lookup kernel (packing it first if need be). */
+    boolean ready(int b) {
+        if (state[b] == UNPACKED) {
+            state[b] = packBlock(b) ? PACKED : I2S_ONLY;
+        }
+        return state[b] == PACKED;
+    }
+
+    /**
+     * Byte offset of word {@code w} of row block {@code b}: column chunks of {@link #CHUNK_WORDS} words, each holding
+     * every block's words of that chunk in turn, so a thread's rows of one chunk are one sequential run.
+     */
+    static long offset(int blocks, int words, int b, int w) {
+        int chunkStart = w / CHUNK_WORDS * CHUNK_WORDS;
+        int chunkWords = Math.min(CHUNK_WORDS, words - chunkStart);
+        return ((long) chunkStart * blocks + (long) b * chunkWords + (w - chunkStart)) * ROWS * 2;
+    }
+
+    /** Groups of three columns per table set of a row of {@code in} values (padded to whole words). */
+    static int groups(int in) {
+        return (in + WORD_COLS - 1) / WORD_COLS * 3;
+    }
+
+    /** Repacks row block b from the I2_S data; false (and nothing written) if one of its codes is 3. */
+    private boolean packBlock(int b) {
+        int groups = 3 * words;
+        byte[] codes = new byte[3 * groups + B32.length()]; // column order, then padding of code 1 (weight 0)
+        byte[] index = new byte[groups + B32.length()];
+        short[] rowWords = new short[words + S16.length()];
+        short[] block = new short[words * ROWS]; // word-major: block[w * ROWS + lane]
+        for (int lane = 0; lane < ROWS; lane++) {
+            int r = b * ROWS + lane;
+            if (r >= out) {
+                java.util.Arrays.fill(codes, (byte) 1); // padding rows weigh 0
+            } else if (!decodeRow(source, r, codes)) {
+                return false;
+            }
+            // group g = columns g, g+G, g+2G; word w = groups w, w+W, w+2W: both are whole-vector steps
+            for (int g = 0; g < groups; g += B32.length()) {
+                ByteVector.fromArray(B32, codes, g).mul((byte) 9)
+                        .add(ByteVector.fromArray(B32, codes, g + groups).mul((byte) 3))
+                        .add(ByteVector.fromArray(B32, codes, g + 2 * groups))
+                        .intoArray(index, g);
+            }
+            for (int w = 0; w < words; w += S16.length()) {
+                ((ShortVector) ByteVector.fromArray(B32, index, w).convertShape(VectorOperators.B2S, S16, 0))
+                        .or(((ShortVector) ByteVector.fromArray(B32, index, w + words)
+                                .convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.LSHL, 5))
+                        .or(((ShortVector) ByteVector.fromArray(B32, index, w + 2 * words)
+                                .convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.LSHL, 10))
+                        .intoArray(rowWords, w);
+            }
+            for (int w = 0; w < words; w++) {
+                block[w * ROWS + lane] = rowWords[w];
+            }
+        }
+        MemorySegment p = packed();
+        for (int w0 = 0; w0 < words; w0 += CHUNK_WORDS) {
+            int n = Math.min(CHUNK_WORDS, words - w0) * ROWS;
+            MemorySegment.copy(block, w0 * ROWS, p, ValueLayout.JAVA_SHORT_UNALIGNED, offset(blocks, words, b, w0), n);
+        }
+        return true;
+    }
+
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+
+    /**
+     * Row r's I2_S codes into {@code codes} in column order (padding columns get code 1, weight 0); false if a code
+     * is 3. A block's 32 bytes hold its four 32-column planes in bit pairs 7-6, 5-4, 3-2, 1-0.
+     */
+    private static boolean decodeRow(I2sMatrix m, int r, byte[] codes) {
+        long rowOffset = (long) r * (m.in / 4);
+        ByteVector bad = ByteVector.zero(B32);
+        for (int b = 0; b < m.in / I2sMatrix.BLOCK; b++) {
+            ByteVector v = ByteVector.fromMemorySegment(B32, m.data, rowOffset + (long) b * I2sMatrix.BLOCK_BYTES,
+                    ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < 4; k++) {
+                ByteVector c = v.lanewise(VectorOperators.LSHR, 6 - 2 * k).and((byte) 3);
+                bad = bad.or(c.and(c.lanewise(VectorOperators.LSHR, 1))); // 3 is the only code with both bits set
+                c.intoArray(codes, I2sMatrix.BLOCK * b + 32 * k);
+            }
+        }
+        java.util.Arrays.fill(codes, m.in, codes.length, (byte) 1);
+        return bad.reduceLanes(VectorOperators.OR) == 0;
+    }
+
+    /**
+     * The tables for one row of int8 activations {@code q[offset .. offset+in)}, in the order the kernel reads them:
+     * slot {@code 3w + j} is group {@code g = w + jW}, columns {@code g, g+G, g+2G} (q = 0 past the row's end), and
+     * {@code tables[TABLE*(3w+j) + 9c_0 + 3c_1 + c_2] = Σ_k (c_k - 1) q_(g+kG)}.
+     */
+    static void buildTables(byte[] q, int offset, int in, short[] tables) {
+        int words = (in + WORD_COLS - 1) / WORD_COLS;
+        int groups = 3 * words;
+        for (int w = 0; w < words; w++) {
+            for (int j = 0; j < 3; j++) {
+                int g = w + j * words;
+                int a0 = g < in ? q[offset + g] : 0;
+                int a1 = g + groups < in ? q[offset + g + groups] : 0;
+                int a2 = g + 2 * groups < in ? q[offset + g + 2 * groups] : 0;
+                int e = TABLE * (3 * w + j);
+                for (int w0 = -1; w0 <= 1; w0++) {
+                    for (int w1 = -1; w1 <= 1; w1++) {
+                        for (int w2 = -1; w2 <= 1; w2++) {
+                            tables[e++] = (short) (w0 * a0 + w1 * a1 + w2 * a2);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The index of the three weights of row {@code row}, group {@code g}, read back from the packed layout (whose
+     * block must be {@link #ready}).
+     */
+    int index(int row, int g) {
+        int w = g / 3;
+        long at = offset(blocks, words, row / ROWS, w) + row % ROWS * 2;
+        return (packed().get(ValueLayout.JAVA_SHORT_UNALIGNED, at) >> (5 * (g % 3))) & 31;
+    }
+
+    /** Scalar reference: Σ (w q) of one row, by table lookups, one group at a time. */
+    int dotReference(int row, short[] tables) {
+        int sum = 0;
+        for (int g = 0; g < 3 * words; g++) {
+            sum += tables[TABLE * g + index(row, g)];
+        }
+        return sum;
+    }
+
+    /**
+     * Rows {@code rowFrom..rowTo} ({@code rowFrom} a multiple of {@link #ROWS}) times one token whose tables are
+     * {@code tables}: {@code out[r] = (float) Σ(w q) / actScale * weightScale}, as bitnet.cpp's epilogue, for the
+     * rows of blocks that are {@link #ready}; the caller computes the others. Each column chunk's integer partial sums
+     * are added up in {@code out} itself: floats hold integers below 2^24 exactly.
+     */
+    void matVec(short[] tables, float actScale, float weightScale, float[] out, int rowFrom, int rowTo) {
+        int blockFrom = rowFrom / ROWS;
+        int blockTo = (rowTo + ROWS - 1) / ROWS;
+        for (int b = blockFrom; b < blockTo; b++) {
+            ready(b);
+        }
+        MemorySegment p = packed();
+        java.util.Arrays.fill(out, rowFrom, rowTo, 0f);
+        for (int w0 = 0; w0 < words; w0 += CHUNK_WORDS) {
+            int chunkWords = Math.min(CHUNK_WORDS, words - w0);
+            for (int b = blockFrom; b < blockTo; b++) {
+                if (state[b] != PACKED) {
+                    continue;
+                }
+                long base = offset(blocks, words, b, w0);
+                ShortVector acc = ShortVector.zero(S16);
+                for (int w = 0; w < chunkWords; w++) {
+                    ShortVector idx = ShortVector.fromMemorySegment(S16, p, base + (long) w * ROWS * 2,
+                            ByteOrder.LITTLE_ENDIAN);
+                    int t = 3 * (w0 + w) * TABLE;
+                    ShortVector l0 = idx.selectFrom(ShortVector.fromArray(S16, tables, t));
+                    ShortVector l1 = idx.lanewise(VectorOperators.LSHR, 5)
+                            .selectFrom(ShortVector.fromArray(S16, tables, t + TABLE));
+                    ShortVector l2 = idx.lanewise(VectorOperators.LSHR, 10)
+                            .selectFrom(ShortVector.fromArray(S16, tables, t + 2 * TABLE));
+                    acc = acc.add(l0.add(l1).add(l2));
+                }
+                int r = b * ROWS;
+                add(acc.convertShape(VectorOperators.S2I, S32, 0), out, r, rowTo);
+                add(acc.convertShape(VectorOperators.S2I, S32, 1), out, r + ROWS / 2, rowTo);
+            }
+        }
+        for (int r = rowFrom; r < rowTo; r++) {
+            out[r] = out[r] / actScale * weightScale;
+        }
+    }
+
+    private static void add(Vector<Integer> sums, float[] out, int r, int rowTo) {
+        FloatVector v = (FloatVector) sums.convert(VectorOperators.I2F, 0);
+        if (r + F32.length() <= rowTo) {
+            FloatVector.fromArray(F32, out, r).add(v).intoArray(out, r);
+        } else if (r < rowTo) {
+            VectorMask<Float> m = VectorMask.fromLong(F32, (1L << (rowTo - r)) - 1);
+            FloatVector.fromArray(F32, out, r, m).add(v).intoArray(out, r, m);
+        }
+    }
+}
