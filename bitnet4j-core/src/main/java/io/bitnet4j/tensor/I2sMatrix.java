@@ -153,16 +153,25 @@ final class I2sMatrix extends BaseMatrix {
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         checkMatMul(x, out, outStride, rowFrom, rowTo);
-        if (x.rows() == 1 && lut != null && x.lut != null && rowFrom % TernaryLut.ROWS == 0) {
-            lut.matVec(x.lut, x.scales[0], scale, out, rowFrom, rowTo);
+        if (lut != null && rowFrom % TernaryLut.ROWS == 0 && (x.rows() > 1 || x.lut != null)) {
+            if (x.rows() == 1) {
+                lut.matVec(x.lut, x.scales[0], scale, out, rowFrom, rowTo);
+            } else {
+                lut.matMulTokens(x, scale, out, outStride, rowFrom, rowTo);
+            }
             for (int r = rowFrom; r < rowTo; r += TernaryLut.ROWS) {
-                if (!lut.ready(r / TernaryLut.ROWS)) {
-                    for (int k = r; k < Math.min(r + TernaryLut.ROWS, rowTo); k += 4) {
-                        dot4Rows(x, k, Math.min(r + TernaryLut.ROWS, rowTo), out);
-                    }
+                if (!lut.ready(r / TernaryLut.ROWS)) { // a block with code 3
+                    matMulI2s(x, out, outStride, r, Math.min(r + TernaryLut.ROWS, rowTo));
                 }
             }
-        } else if (x.rows() == 1) {
+        } else {
+            matMulI2s(x, out, outStride, rowFrom, rowTo);
+        }
+    }
+
+    /** The I2_S kernels: rows in fours for one token, tokens in fours for several. */
+    private void matMulI2s(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
+        if (x.rows() == 1) {
             for (int r = rowFrom; r < rowTo; r += 4) {
                 dot4Rows(x, r, rowTo, out);
             }

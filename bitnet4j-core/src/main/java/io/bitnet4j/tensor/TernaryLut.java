@@ -8,7 +8,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -207,24 +206,38 @@ final class TernaryLut {
      * {@code tables[TABLE*(3w+j) + 9c_0 + 3c_1 + c_2] = Σ_k (c_k - 1) q_(g+kG)}.
      */
     static void buildTables(byte[] q, int offset, int in, short[] tables) {
+        buildTables(q, offset, in, 0, (in + WORD_COLS - 1) / WORD_COLS, tables, 0);
+    }
+
+    /** The tables of words {@code wordFrom .. wordFrom+wordCount} only, from {@code tables[tablesOffset]} on. */
+    static void buildTables(byte[] q, int offset, int in, int wordFrom, int wordCount, short[] tables,
+            int tablesOffset) {
         int words = (in + WORD_COLS - 1) / WORD_COLS;
         int groups = 3 * words;
-        for (int w = 0; w < words; w++) {
+        for (int w = wordFrom; w < wordFrom + wordCount; w++) {
             for (int j = 0; j < 3; j++) {
                 int g = w + j * words;
-                int a0 = g < in ? q[offset + g] : 0;
-                int a1 = g + groups < in ? q[offset + g + groups] : 0;
-                int a2 = g + 2 * groups < in ? q[offset + g + 2 * groups] : 0;
-                int e = TABLE * (3 * w + j);
-                for (int w0 = -1; w0 <= 1; w0++) {
-                    for (int w1 = -1; w1 <= 1; w1++) {
-                        for (int w2 = -1; w2 <= 1; w2++) {
-                            tables[e++] = (short) (w0 * a0 + w1 * a1 + w2 * a2);
-                        }
-                    }
-                }
+                short a0 = g < in ? q[offset + g] : 0;
+                short a1 = g + groups < in ? q[offset + g + groups] : 0;
+                short a2 = g + 2 * groups < in ? q[offset + g + 2 * groups] : 0;
+                WEIGHT0.mul(a0).add(WEIGHT1.mul(a1)).add(WEIGHT2.mul(a2))
+                        .intoArray(tables, tablesOffset + TABLE * (3 * (w - wordFrom) + j));
             }
         }
+    }
+
+    /** Lane e of WEIGHT_k: weight k (-1, 0, 1) of combination e = 9c_0 + 3c_1 + c_2; 0 past the 27 combinations. */
+    private static final ShortVector WEIGHT0 = combinationWeights(0);
+    private static final ShortVector WEIGHT1 = combinationWeights(1);
+    private static final ShortVector WEIGHT2 = combinationWeights(2);
+
+    private static ShortVector combinationWeights(int k) {
+        short[] w = new short[TABLE];
+        for (int e = 0; e < 27; e++) {
+            int c = k == 0 ? e / 9 : k == 1 ? e / 3 % 3 : e % 3;
+            w[e] = (short) (c - 1);
+        }
+        return ShortVector.fromArray(S16, w, 0);
     }
 
     /**
@@ -259,6 +272,7 @@ final class TernaryLut {
             ready(b);
         }
         MemorySegment p = packed();
+        short[] part = PARTIAL_SUMS.get();
         java.util.Arrays.fill(out, rowFrom, rowTo, 0f);
         for (int w0 = 0; w0 < words; w0 += CHUNK_WORDS) {
             int chunkWords = Math.min(CHUNK_WORDS, words - w0);
@@ -279,9 +293,8 @@ final class TernaryLut {
                             .selectFrom(ShortVector.fromArray(S16, tables, t + 2 * TABLE));
                     acc = acc.add(l0.add(l1).add(l2));
                 }
-                int r = b * ROWS;
-                add(acc.convertShape(VectorOperators.S2I, S32, 0), out, r, rowTo);
-                add(acc.convertShape(VectorOperators.S2I, S32, 1), out, r + ROWS / 2, rowTo);
+                acc.intoArray(part, 0);
+                addPartials(part, 1, out, 0, 0, b * ROWS, rowTo);
             }
         }
         for (int r = rowFrom; r < rowTo; r++) {
@@ -289,13 +302,108 @@ final class TernaryLut {
         }
     }
 
-    private static void add(Vector<Integer> sums, float[] out, int r, int rowTo) {
-        FloatVector v = (FloatVector) sums.convert(VectorOperators.I2F, 0);
-        if (r + F32.length() <= rowTo) {
-            FloatVector.fromArray(F32, out, r).add(v).intoArray(out, r);
-        } else if (r < rowTo) {
-            VectorMask<Float> m = VectorMask.fromLong(F32, (1L << (rowTo - r)) - 1);
-            FloatVector.fromArray(F32, out, r, m).add(v).intoArray(out, r, m);
+    /** Tokens per pass of the batch kernel: each word of weights is loaded once for all of them. */
+    static final int TOKENS = 4;
+    /** Per thread: one column chunk's tables for {@link #TOKENS} tokens (21 KB, L1-resident). */
+    private static final ThreadLocal<short[]> CHUNK_TABLES =
+            ThreadLocal.withInitial(() -> new short[TOKENS * 3 * CHUNK_WORDS * TABLE]);
+    /** Per thread: one block's partial sums of a chunk, per token (handed over in an array: see addPartials). */
+    private static final ThreadLocal<short[]> PARTIAL_SUMS = ThreadLocal.withInitial(() -> new short[TOKENS * ROWS]);
+
+    /**
+     * Rows {@code rowFrom..rowTo} ({@code rowFrom} a multiple of {@link #ROWS}) times every prepared token of
+     * {@code x} (prompt evaluation, batched decoding): {@link #matVec}'s arithmetic, {@link #TOKENS} tokens per
+     * pass, so each word of weights serves all of them; the tables are built per column chunk as they are needed.
+     * Rows of blocks that are not {@link #ready} are left for the caller.
+     */
+    void matMulTokens(Activations x, float weightScale, float[] out, int outStride, int rowFrom, int rowTo) {
+        int blockFrom = rowFrom / ROWS;
+        int blockTo = (rowTo + ROWS - 1) / ROWS;
+        for (int b = blockFrom; b < blockTo; b++) {
+            ready(b);
+        }
+        MemorySegment p = packed();
+        short[] tab = CHUNK_TABLES.get();
+        short[] part = PARTIAL_SUMS.get();
+        int perToken = 3 * CHUNK_WORDS * TABLE;
+        int n = x.rows();
+        for (int t = 0; t < n; t++) {
+            java.util.Arrays.fill(out, t * outStride + rowFrom, t * outStride + rowTo, 0f);
+        }
+        for (int t0 = 0; t0 < n; t0 += TOKENS) {
+            int last = Math.min(TOKENS, n - t0) - 1; // tokens past the last repeat it and are not written
+            for (int w0 = 0; w0 < words; w0 += CHUNK_WORDS) {
+                int chunkWords = Math.min(CHUNK_WORDS, words - w0);
+                for (int k = 0; k < TOKENS; k++) {
+                    buildTables(x.q, (t0 + Math.min(k, last)) * in, in, w0, chunkWords, tab, k * perToken);
+                }
+                for (int b = blockFrom; b < blockTo; b++) {
+                    if (state[b] != PACKED) {
+                        continue;
+                    }
+                    long base = offset(blocks, words, b, w0);
+                    ShortVector acc0 = ShortVector.zero(S16);
+                    ShortVector acc1 = acc0;
+                    ShortVector acc2 = acc0;
+                    ShortVector acc3 = acc0;
+                    for (int w = 0; w < chunkWords; w++) {
+                        ShortVector i0 = ShortVector.fromMemorySegment(S16, p, base + (long) w * ROWS * 2,
+                                ByteOrder.LITTLE_ENDIAN);
+                        ShortVector i1 = i0.lanewise(VectorOperators.LSHR, 5);
+                        ShortVector i2 = i0.lanewise(VectorOperators.LSHR, 10);
+                        int s0 = 3 * w * TABLE;
+                        int s1 = s0 + perToken;
+                        int s2 = s1 + perToken;
+                        int s3 = s2 + perToken;
+                        acc0 = acc0.add(i0.selectFrom(ShortVector.fromArray(S16, tab, s0))
+                                .add(i1.selectFrom(ShortVector.fromArray(S16, tab, s0 + TABLE)))
+                                .add(i2.selectFrom(ShortVector.fromArray(S16, tab, s0 + 2 * TABLE))));
+                        acc1 = acc1.add(i0.selectFrom(ShortVector.fromArray(S16, tab, s1))
+                                .add(i1.selectFrom(ShortVector.fromArray(S16, tab, s1 + TABLE)))
+                                .add(i2.selectFrom(ShortVector.fromArray(S16, tab, s1 + 2 * TABLE))));
+                        acc2 = acc2.add(i0.selectFrom(ShortVector.fromArray(S16, tab, s2))
+                                .add(i1.selectFrom(ShortVector.fromArray(S16, tab, s2 + TABLE)))
+                                .add(i2.selectFrom(ShortVector.fromArray(S16, tab, s2 + 2 * TABLE))));
+                        acc3 = acc3.add(i0.selectFrom(ShortVector.fromArray(S16, tab, s3))
+                                .add(i1.selectFrom(ShortVector.fromArray(S16, tab, s3 + TABLE)))
+                                .add(i2.selectFrom(ShortVector.fromArray(S16, tab, s3 + 2 * TABLE))));
+                    }
+                    acc0.intoArray(part, 0);
+                    acc1.intoArray(part, ROWS);
+                    acc2.intoArray(part, 2 * ROWS);
+                    acc3.intoArray(part, 3 * ROWS);
+                    addPartials(part, last + 1, out, t0 * outStride, outStride, b * ROWS, rowTo);
+                }
+            }
+        }
+        for (int t = 0; t < n; t++) {
+            float actScale = x.scales[t];
+            for (int r = t * outStride + rowFrom; r < t * outStride + rowTo; r++) {
+                out[r] = out[r] / actScale * weightScale;
+            }
+        }
+    }
+
+    /**
+     * {@code out[o + t*stride + r + k] += part[t*ROWS + k]} for {@code tokens} tokens and the block's rows below
+     * {@code rowTo}. The sums come in an array, not as vectors: a helper that takes vectors and is not inlined gets
+     * them boxed, one allocation per call.
+     */
+    private static void addPartials(short[] part, int tokens, float[] out, int o, int stride, int r, int rowTo) {
+        for (int t = 0; t < tokens; t++) {
+            ShortVector acc = ShortVector.fromArray(S16, part, t * ROWS);
+            for (int half = 0; half < 2; half++) {
+                int at = o + t * stride + r + half * F32.length();
+                int end = o + t * stride + rowTo;
+                FloatVector v = (FloatVector) acc.convertShape(VectorOperators.S2I, S32, half)
+                        .convert(VectorOperators.I2F, 0);
+                if (at + F32.length() <= end) {
+                    FloatVector.fromArray(F32, out, at).add(v).intoArray(out, at);
+                } else if (at < end) {
+                    VectorMask<Float> m = VectorMask.fromLong(F32, (1L << (end - at)) - 1);
+                    FloatVector.fromArray(F32, out, at, m).add(v).intoArray(out, at, m);
+                }
+            }
         }
     }
 }

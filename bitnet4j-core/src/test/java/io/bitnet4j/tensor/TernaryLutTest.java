@@ -67,6 +67,21 @@ class TernaryLutTest {
     }
 
     @Test
+    void batchKernelEqualsTheI2sReferenceForOneToNineTokens() {
+        Random rnd = new Random(8);
+        for (int in : new int[] {2560, 6912}) {
+            int out = 2 * TernaryLut.ROWS + 7;
+            I2sMatrix m = matrix(rnd, in, out);
+            for (int tokens = 2; tokens <= 9; tokens++) {
+                Activations x = MatMulKernelTest.activations(ActivationFormat.I8_ROW,
+                        MatMulKernelTest.randomRows(rnd, tokens, in));
+                MatMulKernelTest.assertFastMatchesReference(m, x, 0, out);
+                MatMulKernelTest.assertFastMatchesReference(m, x, TernaryLut.ROWS, out);
+            }
+        }
+    }
+
+    @Test
     void longRowsAtTheInt8LimitsFlushBeforeInt16Overflows() {
         int in = 6912;
         int out = TernaryLut.ROWS;
@@ -75,14 +90,22 @@ class TernaryLutTest {
         Arrays.fill(w, in * out / 2, in * out, -1f);
         I2sMatrix m = (I2sMatrix) MatMulKernelTest.matrix(GgmlType.I2_S, w, in);
         for (int code : new int[] {127, -127, -128}) {
-            float[][] rows = new float[1][in];
-            Arrays.fill(rows[0], 1f);
-            Activations x = MatMulKernelTest.activations(ActivationFormat.I8_ROW, rows);
-            for (int i = 0; i < in; i++) {
-                MatMulKernelTest.setI8Code(x, 0, i, code);
+            for (int tokens : new int[] {1, 5}) {
+                float[][] rows = new float[tokens][in];
+                for (float[] row : rows) {
+                    Arrays.fill(row, 1f);
+                }
+                Activations x = MatMulKernelTest.activations(ActivationFormat.I8_ROW, rows);
+                for (int t = 0; t < tokens; t++) {
+                    for (int i = 0; i < in; i++) {
+                        MatMulKernelTest.setI8Code(x, t, i, code);
+                    }
+                }
+                MatMulKernelTest.assertFastMatchesReference(m, x, 0, out);
+                if (tokens == 1) {
+                    assertEquals(in * code, m.lut.dotReference(0, x.lut));
+                }
             }
-            MatMulKernelTest.assertFastMatchesReference(m, x, 0, out);
-            assertEquals(in * code, m.lut.dotReference(0, x.lut));
         }
     }
 
