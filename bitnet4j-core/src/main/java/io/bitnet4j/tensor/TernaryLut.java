@@ -73,6 +73,7 @@ final class TernaryLut {
      */
     private final byte[] state;
     private volatile MemorySegment packed;
+    private final java.util.concurrent.atomic.AtomicInteger packedBlocks = new java.util.concurrent.atomic.AtomicInteger();
 
     private TernaryLut(I2sMatrix source) {
         this.source = source;
@@ -109,15 +110,34 @@ final class TernaryLut {
 
     /** Packs share {@code index} of {@code count} of the row blocks. */
     void prepare(int index, int count) {
+        Scratch scratch = new Scratch();
         for (int b = (int) ((long) blocks * index / count); b < (long) blocks * (index + 1) / count; b++) {
-            ready(b);
+            ready(b, scratch);
         }
+    }
+
+    /** Work arrays of {@link #packBlock}, reused over a thread's blocks (per block they would be 23 KB of garbage). */
+    private final class Scratch {
+        final byte[] codes = new byte[9 * words + B32.length()]; // column order, then padding of code 1 (weight 0)
+        final byte[] index = new byte[3 * words + B32.length()];
+        final short[] rowWords = new short[words + S16.length()];
+        final short[] block = new short[words * ROWS]; // word-major: block[w * ROWS + lane]
     }
 
     /** Whether row block {@code b} goes through the lookup kernel (packing it first if need be). */
     boolean ready(int b) {
+        return state[b] == UNPACKED ? ready(b, new Scratch()) : state[b] == PACKED;
+    }
+
+    private boolean ready(int b, Scratch scratch) {
         if (state[b] == UNPACKED) {
-            state[b] = packBlock(b) ? PACKED : I2S_ONLY;
+            boolean ok = packBlock(b, scratch);
+            state[b] = ok ? PACKED : I2S_ONLY;
+            if (ok && packedBlocks.incrementAndGet() == blocks && source.data.isMapped()) {
+                // nothing reads the I2_S bytes any more: give their pages back (they stay in the page cache and
+                // come back on a read), so the process holds the repacked weights instead of both forms
+                source.data.unload();
+            }
         }
         return state[b] == PACKED;
     }
@@ -138,12 +158,12 @@ final class TernaryLut {
     }
 
     /** Repacks row block b from the I2_S data; false (and nothing written) if one of its codes is 3. */
-    private boolean packBlock(int b) {
+    private boolean packBlock(int b, Scratch scratch) {
         int groups = 3 * words;
-        byte[] codes = new byte[3 * groups + B32.length()]; // column order, then padding of code 1 (weight 0)
-        byte[] index = new byte[groups + B32.length()];
-        short[] rowWords = new short[words + S16.length()];
-        short[] block = new short[words * ROWS]; // word-major: block[w * ROWS + lane]
+        byte[] codes = scratch.codes;
+        byte[] index = scratch.index;
+        short[] rowWords = scratch.rowWords;
+        short[] block = scratch.block;
         for (int lane = 0; lane < ROWS; lane++) {
             int r = b * ROWS + lane;
             if (r >= out) {
