@@ -288,10 +288,7 @@ final class TernaryLut {
     void matVec(short[] tables, float actScale, float weightScale, float[] out, int rowFrom, int rowTo) {
         int blockFrom = rowFrom / ROWS;
         int blockTo = (rowTo + ROWS - 1) / ROWS;
-        for (int b = blockFrom; b < blockTo; b++) {
-            ready(b);
-        }
-        MemorySegment p = packed();
+        MemorySegment p = readyBlocks(blockFrom, blockTo);
         short[] part = PARTIAL_SUMS.get();
         java.util.Arrays.fill(out, rowFrom, rowTo, 0f);
         for (int w0 = 0; w0 < words; w0 += CHUNK_WORDS) {
@@ -322,6 +319,14 @@ final class TernaryLut {
         }
     }
 
+    /** Packs what is not yet packed of blocks {@code blockFrom..blockTo}; returns the packed weights. */
+    private MemorySegment readyBlocks(int blockFrom, int blockTo) {
+        for (int b = blockFrom; b < blockTo; b++) {
+            ready(b);
+        }
+        return packed();
+    }
+
     /** Tokens per pass of the batch kernel: each word of weights is loaded once for all of them. */
     static final int TOKENS = 4;
     /** Per thread: one column chunk's tables for {@link #TOKENS} tokens (21 KB, L1-resident). */
@@ -339,10 +344,7 @@ final class TernaryLut {
     void matMulTokens(Activations x, float weightScale, float[] out, int outStride, int rowFrom, int rowTo) {
         int blockFrom = rowFrom / ROWS;
         int blockTo = (rowTo + ROWS - 1) / ROWS;
-        for (int b = blockFrom; b < blockTo; b++) {
-            ready(b);
-        }
-        MemorySegment p = packed();
+        MemorySegment p = readyBlocks(blockFrom, blockTo);
         short[] tab = CHUNK_TABLES.get();
         short[] part = PARTIAL_SUMS.get();
         int perToken = 3 * CHUNK_WORDS * TABLE;
@@ -371,6 +373,7 @@ final class TernaryLut {
                                 ByteOrder.LITTLE_ENDIAN);
                         ShortVector i1 = i0.lanewise(VectorOperators.LSHR, 5);
                         ShortVector i2 = i0.lanewise(VectorOperators.LSHR, 10);
+                        // one accumulator per token, spelled out: an array of vectors would be boxed
                         int s0 = 3 * w * TABLE;
                         int s1 = s0 + perToken;
                         int s2 = s1 + perToken;
