@@ -46,24 +46,10 @@ public class MatMulBench {
     public void setUp() {
         GgmlType t = GgmlType.valueOf(type);
         Random rnd = new Random(1);
-        float[] w = new float[IN * OUT];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = t == GgmlType.I2_S || t == GgmlType.TQ1_0 || t == GgmlType.TQ2_0
-                    ? rnd.nextInt(3) - 1
-                    : rnd.nextFloat() * 2 - 1;
-        }
-        byte[] bytes = Quantize.encode(t, w, IN);
         arena = Arena.ofShared();
-        MemorySegment data = arena.allocate(bytes.length, 64);
-        data.copyFrom(MemorySegment.ofArray(bytes));
+        MemorySegment data = BenchData.offHeap(arena, BenchData.weights(t, IN, OUT, rnd));
         matrix = (BaseMatrix) WeightMatrix.of(type, t, new long[] {IN, OUT}, data);
-        x = new Activations(matrix.activationFormat(), IN, 1);
-        float[] row = new float[IN];
-        for (int i = 0; i < IN; i++) {
-            row[i] = (float) rnd.nextGaussian();
-        }
-        x.quantize(row, 0, 0);
-        x.setRows(1);
+        x = BenchData.oneToken(matrix.activationFormat(), IN, rnd);
         out = new float[OUT];
     }
 

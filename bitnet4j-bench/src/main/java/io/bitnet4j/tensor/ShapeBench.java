@@ -1,7 +1,6 @@
 package io.bitnet4j.tensor;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -56,28 +55,15 @@ public class ShapeBench {
         int rows = Integer.parseInt(s[1]);
         GgmlType t = GgmlType.valueOf(type);
         Random rnd = new Random(5);
-        float[] w = new float[Math.multiplyExact(in, rows)];
-        boolean ternary = t == GgmlType.I2_S || t == GgmlType.TQ1_0 || t == GgmlType.TQ2_0;
-        for (int i = 0; i < w.length; i++) {
-            w[i] = ternary ? rnd.nextInt(3) - 1 : (float) (rnd.nextGaussian() * 0.05);
-        }
-        byte[] bytes = Quantize.encode(t, w, in);
+        byte[] bytes = BenchData.weights(t, in, rows, rnd);
         int n = (int) Math.max(1, (MIN_BYTES + bytes.length - 1) / bytes.length);
         arena = Arena.ofShared();
         copies = new WeightMatrix[n];
         for (int c = 0; c < n; c++) {
-            MemorySegment data = arena.allocate(bytes.length, 64);
-            data.copyFrom(MemorySegment.ofArray(bytes));
-            copies[c] = WeightMatrix.of("w" + c, t, new long[] {in, rows}, data);
+            copies[c] = WeightMatrix.of("w" + c, t, new long[] {in, rows}, BenchData.offHeap(arena, bytes));
             copies[c].prepare(0, 1);
         }
-        x = new Activations(copies[0].activationFormat(), in, 1);
-        float[] row = new float[in];
-        for (int i = 0; i < in; i++) {
-            row[i] = (float) rnd.nextGaussian();
-        }
-        x.quantize(row, 0, 0);
-        x.setRows(1);
+        x = BenchData.oneToken(copies[0].activationFormat(), in, rnd);
         out = new float[rows];
     }
 

@@ -53,16 +53,11 @@ public class StreamBench {
     public void setUp() {
         Random rnd = new Random(2);
         arena = Arena.ofShared();
-        float[] w = new float[FFN * HIDDEN];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = rnd.nextInt(3) - 1;
-        }
-        byte[] bytes = Quantize.encode(GgmlType.I2_S, w, FFN);
+        byte[] bytes = BenchData.weights(GgmlType.I2_S, FFN, HIDDEN, rnd);
         i2s = new WeightMatrix[I2S_MATRICES];
         for (int m = 0; m < I2S_MATRICES; m++) {
-            MemorySegment data = arena.allocate(bytes.length, 64);
-            data.copyFrom(MemorySegment.ofArray(bytes));
-            i2s[m] = WeightMatrix.of("ffn_down." + m, GgmlType.I2_S, new long[] {FFN, HIDDEN}, data);
+            i2s[m] = WeightMatrix.of("ffn_down." + m, GgmlType.I2_S, new long[] {FFN, HIDDEN},
+                    BenchData.offHeap(arena, bytes));
         }
         long headBytes = GgmlType.F16.byteSize(HIDDEN, VOCAB);
         MemorySegment headData = arena.allocate(headBytes, 64);

@@ -3,7 +3,6 @@ package io.bitnet4j.model;
 import io.bitnet4j.gguf.GgufFile;
 import io.bitnet4j.tensor.WeightMatrix;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /** A model file opened for inference: its mapping, hyper-parameters and weight views. Share it between sessions. */
@@ -49,12 +48,7 @@ public final class Model implements AutoCloseable {
 
     /** Does the weights' load-time work ({@link WeightMatrix#prepare}) on the pool's threads. */
     public void prepareWeights(WorkerPool pool) {
-        List<WeightMatrix> all = new ArrayList<>();
-        all.add(weights.tokenEmbedding());
-        all.add(weights.output());
-        for (ModelWeights.Layer l : weights.layers()) {
-            all.addAll(List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()));
-        }
+        List<WeightMatrix> all = weights.matrices();
         pool.run((index, count) -> {
             for (WeightMatrix w : all) {
                 w.prepare(index, count);

@@ -4,7 +4,9 @@ import io.bitnet4j.gguf.GgufException;
 import io.bitnet4j.gguf.GgufFile;
 import io.bitnet4j.gguf.TensorInfo;
 import io.bitnet4j.tensor.WeightMatrix;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Typed views of a model's tensors over the file mapping. Linear weights stay in the mapping (no copy); the small
@@ -17,6 +19,19 @@ public record ModelWeights(WeightMatrix tokenEmbedding, float[] outputNorm, Weig
             float[] attnNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, float[] attnSubNorm, WeightMatrix wo,
             float[] ffnNorm, WeightMatrix gate, WeightMatrix up, float[] ffnSubNorm, WeightMatrix down,
             float wqScale, float wkScale, float wvScale, float woScale, float gateScale, float upScale, float downScale) {}
+
+    /** Every weight matrix once: the token embedding, the output head unless tied to it, each layer's seven. */
+    public List<WeightMatrix> matrices() {
+        List<WeightMatrix> all = new ArrayList<>();
+        all.add(tokenEmbedding);
+        if (output != tokenEmbedding) {
+            all.add(output);
+        }
+        for (Layer l : layers) {
+            all.addAll(List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()));
+        }
+        return all;
+    }
 
     /** These weights with every product computed by the scalar reference kernels ({@link WeightMatrix#reference}). */
     public ModelWeights withReferenceKernels() {

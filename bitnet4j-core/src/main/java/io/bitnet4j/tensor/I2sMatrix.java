@@ -153,7 +153,7 @@ final class I2sMatrix extends BaseMatrix {
     @Override
     public void matMul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         checkMatMul(x, out, outStride, rowFrom, rowTo);
-        if (lut != null && rowFrom % TernaryLut.ROWS == 0 && (x.rows() > 1 || x.lut != null)) {
+        if (lut != null && rowFrom % TernaryLut.ROWS == 0) { // lut != null: I8_ROW activations carry tables
             if (x.rows() == 1) {
                 lut.matVec(x.lut, x.scales[0], scale, out, rowFrom, rowTo);
             } else {
