@@ -40,6 +40,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** How often a non-streaming request checks that its client is still connected. */
     private static final long HANG_UP_CHECK_NANOS = 100_000_000;
+    /** How much of an oversized body is read and dropped before answering 413 (beyond it, the connection is cut). */
+    private static final long DRAIN_BYTES = 16L << 20;
 
     private final ServerConfig config;
     private final ObjectMapper json = new ObjectMapper();
@@ -322,34 +324,45 @@ public final class OpenAiServer implements AutoCloseable {
         os.flush();
     }
 
-    /** Reads at most the configured number of bytes (whatever Content-Length claims) and parses them. */
+    /**
+     * Reads at most the configured number of bytes (whatever Content-Length claims) and parses them. A body over the
+     * limit is read on and dropped, up to {@link #DRAIN_BYTES}, before the 413: a server that closes a connection with
+     * unread bytes in it makes the kernel reset it, and the client, still sending, then loses the 413 too.
+     */
     private JsonNode readJson(Context ctx) throws IOException {
         long limit = config.maxBodyBytes();
-        if (ctx.req().getContentLengthLong() > limit) {
-            throw tooLarge(limit);
-        }
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try (InputStream in = ctx.req().getInputStream()) {
+            if (ctx.req().getContentLengthLong() > limit) {
+                throw tooLarge(limit, in);
+            }
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
             byte[] chunk = new byte[8192];
             int n;
             while ((n = in.read(chunk)) > 0) {
                 buf.write(chunk, 0, n);
                 if (buf.size() > limit) {
-                    throw tooLarge(limit);
+                    throw tooLarge(limit, in);
                 }
             }
-        }
-        if (buf.size() == 0) {
-            throw ApiException.invalid(null, "the request body is empty; send a JSON object");
-        }
-        try {
-            return json.readTree(buf.toByteArray());
-        } catch (JsonProcessingException e) {
-            throw ApiException.invalid(null, "malformed JSON in the request body: " + e.getOriginalMessage());
+            if (buf.size() == 0) {
+                throw ApiException.invalid(null, "the request body is empty; send a JSON object");
+            }
+            try {
+                return json.readTree(buf.toByteArray());
+            } catch (JsonProcessingException e) {
+                throw ApiException.invalid(null, "malformed JSON in the request body: " + e.getOriginalMessage());
+            }
         }
     }
 
-    private static ApiException tooLarge(long limit) {
+    /** Reads and drops what is left of the body (up to {@link #DRAIN_BYTES}); returns the 413 to throw. */
+    private static ApiException tooLarge(long limit, InputStream in) throws IOException {
+        byte[] sink = new byte[8192];
+        long dropped = 0;
+        int n;
+        while (dropped < DRAIN_BYTES && (n = in.read(sink)) > 0) {
+            dropped += n;
+        }
         return new ApiException(413, "invalid_request_error", "request_too_large", null,
                 "the request body is larger than the limit of " + limit + " bytes");
     }
