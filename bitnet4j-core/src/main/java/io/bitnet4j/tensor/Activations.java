@@ -8,6 +8,7 @@ package io.bitnet4j.tensor;
  * <p>Storage per format (row t starts at {@code t * cols} in the per-value arrays):
  * <ul>
  *   <li>F32, F16, BF16: {@link #values} — the floats after rounding to the format, so kernels only widen weights;
+ *       F16 with 512-bit vectors also {@link #f16Lanes}, the same scaled and reordered for {@link F16Matrix}'s kernel;
  *   <li>I8_ROW: {@link #q}, plus one {@link #scales} (127/max) and one {@link #sums} (Σq) per row, and
  *       {@link #q16}: the same codes prepared for the I2_S kernel ({@link I2sMatrix#kernelActivations});
  *   <li>Q8_0: {@link #q}, plus one {@link #scales} (the fp16-rounded d) per 32-value block;
@@ -27,6 +28,8 @@ public final class Activations {
 
     /** Rounded floats (F32, F16, BF16); null otherwise. */
     final float[] values;
+    /** F16 on 16-lane hardware: {@link F16Matrix#laneOrder} of {@link #values}; null otherwise. */
+    final float[] f16Lanes;
     /** int8 codes (I8_ROW, Q8_0, Q8_K); null otherwise. */
     final byte[] q;
     /** I8_ROW: the I2_S kernel's int16 form of each row's codes; Q8_K: the codes as int16; null otherwise. */
@@ -64,6 +67,7 @@ public final class Activations {
         boolean isFloat = format == ActivationFormat.F32 || format == ActivationFormat.F16
                 || format == ActivationFormat.BF16;
         this.values = isFloat ? new float[n] : null;
+        this.f16Lanes = format == ActivationFormat.F16 && F16Matrix.LANES == 16 ? new float[n] : null;
         this.q = isFloat ? null : new byte[n];
         this.q16 = format == ActivationFormat.I8_ROW || format == ActivationFormat.Q8_K ? new short[n] : null;
         this.i2sOrder = format == ActivationFormat.I8_ROW ? I2sMatrix.kernelOrder(cols) : null;
@@ -121,6 +125,9 @@ public final class Activations {
             case F16 -> {
                 for (int i = 0; i < cols; i++) {
                     values[dst + i] = Numerics.roundToF16(x[xOffset + i]);
+                }
+                if (f16Lanes != null) {
+                    F16Matrix.laneOrder(values, dst, cols, f16Lanes);
                 }
             }
             case BF16 -> {

@@ -12,11 +12,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * IEEE half weights (ggml type 1) times activations rounded to half, accumulated in float.
  *
- * <p>The Vector API has no half-precision lanes, so the fast kernel converts with integer operations: a half,
- * sign-extended to int and shifted left by 13, has its exponent and mantissa where a float keeps them, only with
- * an exponent bias 112 too small; masking off the sign copies gives {@code w * 2^-112} exactly (normal and
- * subnormal halves alike). The activations are multiplied by {@code 2^112} instead (exact: halves are below
- * 2^16, so they stay below the float maximum), which leaves every product {@code w*x} exact before it is added.
+ * <p>The Vector API has no half-precision lanes, so the fast kernels convert with integer operations: a half placed in
+ * the top 16 bits of an int and shifted right arithmetically by 3 has its exponent and mantissa where a float keeps
+ * them, only with an exponent bias 112 too small; masking off the sign copies (and, for a half in the low 16 bits
+ * shifted up first, nothing else is left below) gives {@code w * 2^-112} exactly, normal and subnormal halves alike.
+ * The activations are multiplied by {@code 2^112} instead (exact: halves are below 2^16, so they stay below the
+ * float maximum), which leaves every product {@code w*x} exact before it is added.
  * Infinities and NaNs do not survive that trick, so the first product that meets a row scans it once
  * ({@link #isFinite}); a row holding one is always computed by the reference.
  * The additions happen in the reference's order, so the fast kernels equal it bit for bit.
@@ -154,44 +155,67 @@ final class F16Matrix extends BaseMatrix {
      *   h = halves sign-extended to int;  w * 2^-112 = reinterpret((h << 13) & 0x8FFFE000)
      */
 
-    /** 16 lanes (512-bit vectors): row r times token t; sj is ggml's sum[j], values 16j..16j+15 of each step. */
+    /**
+     * 16 lanes (512-bit vectors): row r times token t, from {@link Activations#f16Lanes}. One 512-bit int load holds 32
+     * halves, two per lane; the low halves (even values) and the high halves (odd values) become two float vectors
+     * with no widening load. So per 64-value step, e0/o0 hold the even/odd values of 0..31 and e1/o1 those of 32..63:
+     * lane k of e0 is value 2k, which ggml adds in accumulator 0 (k < 8) or 1 (k >= 8) at lane 2k mod 16. Every ggml
+     * accumulator lane is one lane here, fed the same products in the same order; {@link #reduceEvenOdd} then adds
+     * them as ggml does.
+     */
     private float dot16(Activations x, int t, int r) {
         long o = rowOffset(r);
-        float[] xs = x.values;
+        float[] xs = x.f16Lanes;
         int xo = t * in;
-        FloatVector s0 = FloatVector.zero(F);
-        FloatVector s1 = s0;
-        FloatVector s2 = s0;
-        FloatVector s3 = s0;
+        FloatVector e0 = FloatVector.zero(F);
+        FloatVector o0 = e0;
+        FloatVector e1 = e0;
+        FloatVector o1 = e0;
         int np = in - in % STEP;
         for (int i = 0; i < np; i += STEP) {
-            s0 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 0) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                    .reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, xs, xo + i + 0).mul(TWO_POW_112), s0);
-            s1 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 16) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                    .reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, xs, xo + i + 16).mul(TWO_POW_112), s1);
-            s2 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 32) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                    .reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, xs, xo + i + 32).mul(TWO_POW_112), s2);
-            s3 = ((IntVector) ShortVector.fromMemorySegment(H, data, o + (long) (i + 48) * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
-                    .reinterpretAsFloats()
-                    .fma(FloatVector.fromArray(F, xs, xo + i + 48).mul(TWO_POW_112), s3);
+            IntVector lo = IntVector.fromMemorySegment(I, data, o + (long) i * Short.BYTES, ByteOrder.LITTLE_ENDIAN);
+            IntVector hi = IntVector.fromMemorySegment(I, data, o + (long) (i + 32) * Short.BYTES,
+                    ByteOrder.LITTLE_ENDIAN);
+            e0 = lo.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
+                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, xo + i), e0);
+            o0 = lo.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
+                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, xo + i + 16), o0);
+            e1 = hi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
+                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, xo + i + 32), e1);
+            o1 = hi.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
+                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, xo + i + 48), o1);
         }
-        return finish(r, reduce16(s0, s1, s2, s3), np, x, t);
+        // ggml's reduction, per parity (spelled out: a helper taking vectors may be left out of line and box them).
+        // Lane k (< 8) of e0+e1 holds a0+a2 at ggml lane 2k and lane k+8 holds a1+a3 there, so adding lane k+8 is
+        // ggml's (a0+a2)+(a1+a3); the next three steps are its halving tree (+8, +4, +2) on the even lanes, and its
+        // last step (+1) adds the even and the odd sum.
+        FloatVector ev = e0.add(e1);
+        FloatVector od = o0.add(o1);
+        ev = ev.add(ev.rearrange(DOWN8));
+        od = od.add(od.rearrange(DOWN8));
+        ev = ev.add(ev.rearrange(DOWN4));
+        od = od.add(od.rearrange(DOWN4));
+        ev = ev.add(ev.rearrange(DOWN2));
+        od = od.add(od.rearrange(DOWN2));
+        ev = ev.add(ev.rearrange(DOWN1));
+        od = od.add(od.rearrange(DOWN1));
+        return finish(r, ev.lane(0) + od.lane(0), np, x, t);
     }
 
-    /** ggml's combination of its four 16-lane accumulators: (a0+a2)+(a1+a3) lane-wise, then the halving tree. */
-    private static float reduce16(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
-        FloatVector l = a0.add(a2).add(a1.add(a3));
-        l = l.add(l.rearrange(DOWN8));
-        l = l.add(l.rearrange(DOWN4));
-        l = l.add(l.rearrange(DOWN2));
-        return l.add(l.rearrange(DOWN1)).lane(0);
+    /**
+     * {@code values[from .. from+n)} times 2^112 into {@code dst[from ..]} in {@link #dot16}'s order: per 64 values, the
+     * even then the odd ones of the first 32, then of the next 32. A tail shorter than 64 is not read by the kernel
+     * (the leftovers come from the rounded values), so it is copied as it is.
+     */
+    static void laneOrder(float[] values, int from, int n, float[] dst) {
+        int np = n - n % STEP;
+        for (int b = from; b < from + np; b += 32) {
+            for (int k = 0; k < 16; k++) {
+                dst[b + k] = values[b + 2 * k] * TWO_POW_112;
+                dst[b + 16 + k] = values[b + 2 * k + 1] * TWO_POW_112;
+            }
+        }
+        System.arraycopy(values, from + np, dst, from + np, n - np);
     }
 
     /**

@@ -237,6 +237,38 @@ class MatMulKernelTest {
         }
     }
 
+    /**
+     * The kernel converts halves with shifts and a mask, from the low and the high 16 bits of 32-bit lanes alike:
+     * every finite half (both signs, subnormals, zeros, the largest), at even and at odd columns, must give the
+     * reference's product.
+     */
+    @Test
+    void f16EveryFiniteHalfGivesTheReferenceResult() {
+        Random rnd = new Random(11);
+        int in = 2560;
+        int halves = 2 * 0x7c00; // the finite patterns 0x0000-0x7bff, with either sign
+        int out = (halves + in / 2 - 1) / (in / 2) * 2; // each pattern at an even and at an odd column
+        byte[] bytes = new byte[in * out * 2];
+        int at = 0;
+        for (int copy = 0; copy < 2; copy++) {
+            for (int h = 0; h < halves; h++) {
+                int bits = h % 0x7c00 | (h >= 0x7c00 ? 0x8000 : 0);
+                int col = at % (in / 2) * 2 + copy; // even columns first, then the same patterns at odd ones
+                int row = at / (in / 2) + copy * (out / 2);
+                int i = (row * in + col) * 2;
+                bytes[i] = (byte) bits;
+                bytes[i + 1] = (byte) (bits >>> 8);
+                at = (at + 1) % (out / 2 * (in / 2));
+            }
+        }
+        BaseMatrix m = (BaseMatrix) WeightMatrix.of("w", GgmlType.F16, new long[] {in, out},
+                MemorySegment.ofArray(bytes));
+        for (int tokens : new int[] {1, 2}) {
+            Activations x = activations(ActivationFormat.F16, randomRows(rnd, tokens, in));
+            assertFastMatchesReference(m, x, 0, out);
+        }
+    }
+
     @Test
     void i2sKernelOrderIsAPermutation() {
         for (int in : new int[] {128, 256, 384, 2560, 6912}) {
