@@ -1,5 +1,12 @@
 package io.bitnet4j.tensor;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Reusable buffer holding up to {@code maxRows} activation rows (one per token), each {@code cols} long, converted
  * to one {@link ActivationFormat} exactly as the reference engine does before its dot products. Allocated once per
@@ -10,7 +17,8 @@ package io.bitnet4j.tensor;
  *   <li>F32, F16, BF16: {@link #values} — the floats after rounding to the format, so kernels only widen weights;
  *       F16 with 512-bit vectors also {@link #f16Lanes}, the same scaled and reordered for {@link F16Matrix}'s kernel;
  *   <li>I8_ROW: {@link #q}, plus one {@link #scales} (127/max) and one {@link #sums} (Σq) per row, and
- *       {@link #q16}: the same codes prepared for the I2_S kernel ({@link I2sMatrix#kernelActivations});
+ *       {@link #q16}: the same codes prepared for the I2_S kernel ({@link I2sMatrix#kernelActivations}) when it
+ *       first asks ({@link #i2sForm});
  *   <li>Q8_0: {@link #q}, plus one {@link #scales} (the fp16-rounded d) per 32-value block;
  *   <li>Q8_K: {@link #q}, plus one {@link #scales} (d) and 16 {@link #sums} (block sums) per 256-value block;
  *       for the kernels also {@link #q16} (the codes widened to int16, natural order).
@@ -34,6 +42,8 @@ public final class Activations {
     final byte[] q;
     /** I8_ROW: the I2_S kernel's int16 form of each row's codes; Q8_K: the codes as int16; null otherwise. */
     final short[] q16;
+    /** I8_ROW: whether {@link #q16} is the I2_S form of the current rows ({@link #i2sForm}). */
+    private volatile boolean i2sFormReady;
     /** I8_ROW: {@link I2sMatrix#kernelOrder} of this row length. */
     private final int[] i2sOrder;
     /**
@@ -108,9 +118,29 @@ public final class Activations {
             throw new IllegalArgumentException("rows " + n + " not in [0, " + maxRows + "]");
         }
         rows = n;
+        i2sFormReady = false;
         if (n == 1 && lut != null) {
             TernaryLut.buildTables(q, 0, cols, lut);
         }
+    }
+
+    /**
+     * I8_ROW: {@link #q16} holding the I2_S kernel's form of the prepared rows, computed on the first call after they
+     * change. Lazily, because with the lookup kernel only blocks that hold the code 3 still need it; the matmul's
+     * threads may all ask at once, and the first computes it.
+     */
+    short[] i2sForm() {
+        if (!i2sFormReady) {
+            synchronized (this) {
+                if (!i2sFormReady) {
+                    for (int t = 0; t < rows; t++) {
+                        I2sMatrix.kernelActivations(q, q16, t * cols, i2sOrder);
+                    }
+                    i2sFormReady = true;
+                }
+            }
+        }
+        return q16;
     }
 
     /** Converts {@code x[xOffset .. xOffset+cols)} into row {@code row} of this buffer. */
@@ -151,9 +181,54 @@ public final class Activations {
 
     /**
      * bitnet.cpp's {@code quantize_row_i8_s}: the absmax is taken in double with a floor of 1e-5 (a double, not the
-     * nearest float), {@code s = (float)(127/max)}, and {@code q = nearest_int(x*s)} on the float product.
+     * nearest float), {@code s = (float)(127/max)}, and {@code q = nearest_int(x*s)} on the float product. Vectorised;
+     * {@link #quantizeI8RowReference} is the plain form it must equal.
      */
     private void quantizeI8Row(float[] x, int off, int row) {
+        int bound = F.loopBound(cols);
+        FloatVector absMax = FloatVector.zero(F);
+        for (int i = 0; i < bound; i += F.length()) {
+            absMax = absMax.max(FloatVector.fromArray(F, x, off + i).abs());
+        }
+        float m = absMax.reduceLanes(VectorOperators.MAX);
+        for (int i = bound; i < cols; i++) {
+            m = Math.max(m, Math.abs(x[off + i]));
+        }
+        // the largest |x| as a float is the largest as a double: widening is exact and keeps the order
+        double max = Math.max(0.00001, m);
+        if (!Double.isFinite(max)) { // NaN or infinity: the reference's own arithmetic decides
+            quantizeI8RowReference(x, off, row);
+            return;
+        }
+        float s = (float) (127.0 / max);
+        int dst = row * cols;
+        IntVector sum = IntVector.zero(I);
+        for (int i = 0; i < bound; i += F.length()) {
+            // ggml's nearest_int: adding 1.5*2^23 rounds to an integer (ties to even) in the low mantissa bits
+            IntVector v = FloatVector.fromArray(F, x, off + i).mul(s).add(ROUNDING).reinterpretAsInts()
+                    .and(0x7fffff).sub(0x400000).max(-128).min(127);
+            sum = sum.add(v);
+            ((ByteVector) v.convertShape(VectorOperators.I2B, B, 0)).intoArray(q, dst + i);
+        }
+        int total = sum.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < cols; i++) {
+            int v = Math.clamp(Numerics.nearestInt(x[off + i] * s), -128, 127);
+            total += v;
+            q[dst + i] = (byte) v;
+        }
+        scales[row] = s;
+        sums[row] = total;
+        i2sFormReady = false;
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    /** As many byte lanes as {@link #F} has floats. */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
+    private static final float ROUNDING = 12582912f;
+
+    /** {@link #quantizeI8Row} one value at a time. */
+    void quantizeI8RowReference(float[] x, int off, int row) {
         double max = 0.00001;
         for (int i = 0; i < cols; i++) {
             max = Math.max(max, Math.abs((double) x[off + i]));
@@ -168,7 +243,7 @@ public final class Activations {
         }
         scales[row] = s;
         sums[row] = sum;
-        I2sMatrix.kernelActivations(q, q16, dst, i2sOrder);
+        i2sFormReady = false;
     }
 
     /**

@@ -196,7 +196,7 @@ final class I2sMatrix extends BaseMatrix {
         long o1 = rowOffset(Math.min(r + 1, last));
         long o2 = rowOffset(Math.min(r + 2, last));
         long o3 = rowOffset(Math.min(r + 3, last));
-        short[] q16 = x.q16;
+        short[] q16 = x.i2sForm();
         int chunks = in / (4 * V);
         IntVector t0 = IntVector.zero(S32);
         IntVector t1 = t0;
@@ -247,7 +247,7 @@ final class I2sMatrix extends BaseMatrix {
     private void dot4Tokens(Activations x, int t, int r, float[] out, int outStride) {
         int lastT = x.rows() - 1;
         long o = rowOffset(r);
-        short[] q16 = x.q16;
+        short[] q16 = x.i2sForm();
         int x0 = t * in;
         int x1 = Math.min(t + 1, lastT) * in;
         int x2 = Math.min(t + 2, lastT) * in;

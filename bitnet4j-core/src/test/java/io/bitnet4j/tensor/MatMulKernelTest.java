@@ -209,13 +209,12 @@ class MatMulKernelTest {
         assertFastMatchesReference(m, x, 0, 3);
     }
 
-    /** Overwrites one I8_ROW code, keeping the row sum and the kernel's int16 form consistent. */
+    /** Overwrites one I8_ROW code, keeping the row sum and the kernels' forms consistent. */
     static void setI8Code(Activations x, int t, int i, int v) {
         int at = t * x.cols() + i;
         x.sums[t] += v - x.q[at];
         x.q[at] = (byte) v;
-        I2sMatrix.kernelActivations(x.q, x.q16, t * x.cols(), I2sMatrix.kernelOrder(x.cols()));
-        x.setRows(x.rows()); // rebuilds the lookup tables of a single row
+        x.setRows(x.rows()); // rebuilds the lookup tables of a single row and the I2_S form on its next use
     }
 
     @Test

@@ -127,4 +127,38 @@ class QuantizeTest {
         }
         return x;
     }
+
+    /** The vectorised per-row int8 quantization equals the one-value-at-a-time reference: codes, scale and sum. */
+    @Test
+    void i8RowQuantizationEqualsTheReference() {
+        Random rnd = new Random(3);
+        for (int cols : new int[] {2560, 6912, 275, 7}) {
+            java.util.List<float[]> rows = new java.util.ArrayList<>();
+            rows.add(randomFloats(rnd, cols, 3f));
+            rows.add(new float[cols]); // all zero: the 1e-5 floor
+            float[] ties = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                ties[i] = (i % 9 - 4) * 0.5f; // max 2: s = 63.5, so x*s lands on halves (ties to even)
+            }
+            rows.add(ties);
+            float[] wide = randomFloats(rnd, cols, 1e-3f);
+            wide[cols / 2] = -3e4f; // one large value, the rest rounding to 0 or -1
+            rows.add(wide);
+            float[] nan = randomFloats(rnd, cols, 1f);
+            nan[cols - 1] = Float.NaN;
+            rows.add(nan);
+            float[] inf = randomFloats(rnd, cols, 1f);
+            inf[0] = Float.NEGATIVE_INFINITY;
+            rows.add(inf);
+            for (float[] row : rows) {
+                Activations fast = new Activations(ActivationFormat.I8_ROW, cols, 1);
+                Activations plain = new Activations(ActivationFormat.I8_ROW, cols, 1);
+                fast.quantize(row, 0, 0);
+                plain.quantizeI8RowReference(row, 0, 0);
+                assertArrayEquals(plain.q, fast.q, "codes, row length " + cols);
+                assertEquals(plain.scales[0], fast.scales[0], "scale, row length " + cols);
+                assertEquals(plain.sums[0], fast.sums[0], "code sum, row length " + cols);
+            }
+        }
+    }
 }
