@@ -3,6 +3,7 @@ package io.bitnet4j.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.bitnet4j.generate.BitNetModel;
+import io.bitnet4j.model.WorkerPool;
 import io.bitnet4j.generate.Session;
 import io.bitnet4j.gguf.GgufFile;
 import io.bitnet4j.gguf.TensorInfo;
@@ -62,6 +63,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--roofline", description = "Measure memory bandwidth and show the fraction of the "
             + "bandwidth limit each generation figure reaches.")
     boolean roofline;
+
+    @Option(names = "--pool-stats", description = "After each test, print (to stderr) how often per token the "
+            + "compute threads synchronised and how long the calling thread waited for the others.")
+    boolean poolStats;
 
     @Spec
     CommandSpec spec;
@@ -125,13 +130,13 @@ final class BenchCommand implements Callable<Integer> {
                 try (BitNetModel model = BitNetModel.load(path, t)) {
                     for (int p : prompts) {
                         if (p > 0) {
-                            rows.add(emit(out, table, measure(model, path, t, p, 0, Double.NaN)));
+                            rows.add(emit(out, table, measure(model, path, t, p, 0, Double.NaN, err)));
                         }
                     }
                     for (int n : gens) {
                         if (n > 0) {
                             rows.add(emit(out, table, measure(model, path, t, 0, n,
-                                    bandwidth.getOrDefault(t, Double.NaN))));
+                                    bandwidth.getOrDefault(t, Double.NaN), err)));
                         }
                     }
                 }
@@ -174,7 +179,8 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private Row measure(BitNetModel model, Path path, int t, int nPrompt, int nGen, double bandwidth) {
+    private Row measure(BitNetModel model, Path path, int t, int nPrompt, int nGen, double bandwidth,
+            PrintWriter err) {
         int vocab = model.config().vocabSize();
         SplittableRandom rnd = new SplittableRandom(1234);
         int ctx = Math.max(nPrompt, nGen);
@@ -191,8 +197,16 @@ final class BenchCommand implements Callable<Integer> {
                 break;
             }
         }
+        WorkerPool.Stats before = model.poolStats();
+        long measuredNanos = 0;
         for (int r = 0; r < repetitions; r++) {
-            tps[r] = (nPrompt + nGen) / (run(s, rnd, nPrompt, nGen, vocab) / 1e9);
+            long ns = run(s, rnd, nPrompt, nGen, vocab);
+            measuredNanos += ns;
+            tps[r] = (nPrompt + nGen) / (ns / 1e9);
+        }
+        if (poolStats) {
+            printPoolStats(err, model.poolStats(), before, measuredNanos, (long) repetitions * (nPrompt > 0 ? 1 : nGen),
+                    nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen, t);
         }
         Stats st = stats(model.model().file());
         Row row = new Row(path.getFileName().toString(), describe(model, st), st.size, st.params, st.bytesPerToken, t,
@@ -202,6 +216,18 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static final int MAX_WARMUPS = 4;
+
+    /** Hand-offs and caller waiting per token (per prompt for pp tests) over the measured runs. */
+    private static void printPoolStats(PrintWriter err, WorkerPool.Stats after, WorkerPool.Stats before,
+            long measuredNanos, long units, String test, int threads) {
+        double handOffs = (double) (after.handOffs() - before.handOffs()) / units;
+        double waitMs = (after.callerWaitNanos() - before.callerWaitNanos()) / 1e6 / units;
+        double unitMs = measuredNanos / 1e6 / units;
+        err.printf(Locale.ROOT, "bitnet4j: %s, %d thread(s): %.0f hand-offs per %s, the calling thread waited "
+                + "%.3f ms of %.2f ms (%.1f%%) for the others%n", test, threads, handOffs,
+                test.startsWith("pp") ? "prompt" : "token", waitMs, unitMs, 100 * waitMs / unitMs);
+        err.flush();
+    }
 
     /** One test from an empty cache: nPrompt random tokens as one batch, or nGen tokens one at a time; nanoseconds. */
     private static long run(Session s, SplittableRandom rnd, int nPrompt, int nGen, int vocab) {

@@ -103,6 +103,11 @@ public final class BitNetModel implements AutoCloseable {
         return pool.threads();
     }
 
+    /** The compute threads' synchronisation figures so far (see {@link WorkerPool#stats}). */
+    public WorkerPool.Stats poolStats() {
+        return pool.stats();
+    }
+
     /** Time {@link #load} took (mapping, metadata, tokenizer). */
     public long loadNanos() {
         return loadNanos;

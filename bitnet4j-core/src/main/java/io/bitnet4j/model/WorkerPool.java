@@ -23,6 +23,9 @@ public final class WorkerPool implements AutoCloseable {
     private volatile long generation;
     private volatile boolean closed;
     private volatile Throwable failure;
+    /** Parallel regions run so far, and the time the caller spent in them waiting for the others to finish. */
+    private volatile long handOffs;
+    private volatile long callerWaitNanos;
 
     public WorkerPool(int threads) {
         if (threads < 1) {
@@ -58,9 +61,12 @@ public final class WorkerPool implements AutoCloseable {
         } catch (Throwable t) {
             mine = t;
         }
+        long waitFrom = System.nanoTime();
         while (pending.get() != 0) {
             Thread.onSpinWait();
         }
+        callerWaitNanos += System.nanoTime() - waitFrom; // one writer: the caller (run is not reentrant)
+        handOffs++;
         task = null;
         Throwable theirs = failure;
         failure = null;
@@ -74,6 +80,16 @@ public final class WorkerPool implements AutoCloseable {
             }
             throw new IllegalStateException(t);
         }
+    }
+
+    /**
+     * What synchronising has cost so far: the parallel regions run with more than one thread, and the nanoseconds
+     * the calling thread spent after its own slice waiting for the others (their wake-up plus any imbalance).
+     */
+    public record Stats(long handOffs, long callerWaitNanos) {}
+
+    public Stats stats() {
+        return new Stats(handOffs, callerWaitNanos);
     }
 
     /** Start (inclusive) of slice {@code index} when {@code total} items are split into {@code count} slices, rounded to {@code quantum}. */
