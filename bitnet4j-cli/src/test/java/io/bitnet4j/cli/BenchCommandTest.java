@@ -70,6 +70,21 @@ class BenchCommandTest {
     }
 
     @Test
+    void poolStatsReportHandOffsAndWaitingPerToken() {
+        String[] r = run("bench", "-m", model.toString(), "-p", "0", "-n", "4", "-t", "1,2", "-r", "1", "--pool-stats");
+        assertEquals("0", r[0], r[2]);
+        java.util.regex.Matcher one = java.util.regex.Pattern.compile(
+                "tg4, 1 thread\\(s\\): 0 hand-offs per token").matcher(r[2]);
+        assertTrue(one.find(), "one thread never hands off: " + r[2]);
+        java.util.regex.Matcher two = java.util.regex.Pattern.compile(
+                "tg4, 2 thread\\(s\\): (\\d+) hand-offs per token, the calling thread waited ([0-9.]+) ms of "
+                        + "([0-9.]+) ms").matcher(r[2]);
+        assertTrue(two.find(), r[2]);
+        assertTrue(Integer.parseInt(two.group(1)) > 0, "two threads hand off every matmul: " + r[2]);
+        assertTrue(Double.parseDouble(two.group(2)) <= Double.parseDouble(two.group(3)), r[2]);
+    }
+
+    @Test
     void badArgumentsAreClearErrors() {
         String[] r = run("bench", "-m", model.toString(), "-r", "0");
         assertEquals("1", r[0]);
