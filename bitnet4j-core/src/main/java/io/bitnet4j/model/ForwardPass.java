@@ -396,7 +396,11 @@ public final class ForwardPass {
         }
     }
 
-    /** (token, head) pairs split among threads; each token attends over its own cache up to its own position. */
+    /**
+     * (token, head) pairs dealt to the threads in turn; each token attends over its own cache up to its own position.
+     * Dealt, not cut in ranges: in a prompt the later tokens attend over more positions, and with ranges the thread
+     * holding the second half had most of the work (at pp512 the caller waited a quarter of the time).
+     */
     private final class AttentionTask implements WorkerPool.Slices {
         private int layer;
         private int n;
@@ -412,11 +416,9 @@ public final class ForwardPass {
         public void run(int index, int count) {
             int heads = c.heads();
             int total = n * heads;
-            int from = WorkerPool.sliceStart(total, index, count, 1);
-            int to = WorkerPool.sliceStart(total, index + 1, count, 1);
             int group = heads / c.kvHeads();
             float scale = 1.0f / (float) Math.sqrt(c.headDim());
-            for (int i = from; i < to; i++) {
+            for (int i = index; i < total; i += count) {
                 int t = i / heads;
                 int h = i % heads;
                 int qOff = t * c.qDim() + h * c.headDim();
