@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The Vector API has no half-precision lanes, so the fast kernels convert with integer operations: a half placed in
  * the top 16 bits of an int and shifted right arithmetically by 3 has its exponent and mantissa where a float keeps
  * them, only with an exponent bias 112 too small; masking off the sign copies (and, for a half in the low 16 bits
- * shifted up first, nothing else is left below) gives {@code w * 2^-112} exactly, normal and subnormal halves alike.
+ * shifted up first, nothing else is left below) gives {@code w * 2^-112} exactly, normal and subnormal halves alike
+ * (the 256-bit kernel gets the same bits by sign-extending each half to an int and shifting it left by 13).
  * The activations are multiplied by {@code 2^112} instead (exact: halves are below 2^16, so they stay below the
  * float maximum), which leaves every product {@code w*x} exact before it is added.
  * Infinities and NaNs do not survive that trick, so the first product that meets a row scans it once
