@@ -372,7 +372,7 @@ public final class ForwardPass {
                 if (m[i] != null) {
                     int rows = m[i].outFeatures();
                     int n = threads;
-                    if (act[i].rows() == 1) {
+                    if (act[i].rows() == 1 && threads > 1) { // one thread has nobody to balance against
                         long big = m[i].data().byteSize() / MIN_UNIT_BYTES;
                         n = (int) Math.clamp(big, threads, (long) threads * UNITS_PER_THREAD);
                     }

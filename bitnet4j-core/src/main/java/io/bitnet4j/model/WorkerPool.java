@@ -92,12 +92,6 @@ public final class WorkerPool implements AutoCloseable {
         return new Stats(handOffs, callerWaitNanos);
     }
 
-    /** Start (inclusive) of slice {@code index} when {@code total} items are split into {@code count} slices, rounded to {@code quantum}. */
-    public static int sliceStart(int total, int index, int count, int quantum) {
-        long units = (total + quantum - 1) / quantum;
-        return (int) Math.min(total, units * index / count * quantum);
-    }
-
     private void loop(int index) {
         long seen = 0;
         while (true) {

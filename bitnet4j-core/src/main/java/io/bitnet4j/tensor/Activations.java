@@ -210,14 +210,8 @@ public final class Activations {
             sum = sum.add(v);
             ((ByteVector) v.convertShape(VectorOperators.I2B, B, 0)).intoArray(q, dst + i);
         }
-        int total = sum.reduceLanes(VectorOperators.ADD);
-        for (int i = bound; i < cols; i++) {
-            int v = Math.clamp(Numerics.nearestInt(x[off + i] * s), -128, 127);
-            total += v;
-            q[dst + i] = (byte) v;
-        }
         scales[row] = s;
-        sums[row] = total;
+        sums[row] = sum.reduceLanes(VectorOperators.ADD) + quantizeI8(x, off, dst, s, bound);
         i2sFormReady = false;
     }
 
@@ -234,16 +228,20 @@ public final class Activations {
             max = Math.max(max, Math.abs((double) x[off + i]));
         }
         float s = (float) (127.0 / max);
+        scales[row] = s;
+        sums[row] = quantizeI8(x, off, row * cols, s, 0);
+        i2sFormReady = false;
+    }
+
+    /** Codes {@code from..cols} of a row, one at a time: {@code q = clamp(nearest_int(x*s))}; returns their sum. */
+    private int quantizeI8(float[] x, int off, int dst, float s, int from) {
         int sum = 0;
-        int dst = row * cols;
-        for (int i = 0; i < cols; i++) {
+        for (int i = from; i < cols; i++) {
             int v = Math.clamp(Numerics.nearestInt(x[off + i] * s), -128, 127);
             sum += v;
             q[dst + i] = (byte) v;
         }
-        scales[row] = s;
-        sums[row] = sum;
-        i2sFormReady = false;
+        return sum;
     }
 
     /**
