@@ -185,7 +185,7 @@ public final class Activations {
      * {@link #quantizeI8RowReference} is the plain form it must equal.
      */
     private void quantizeI8Row(float[] x, int off, int row) {
-        int bound = F.loopBound(cols);
+        int bound = F.length() >= 8 ? F.loopBound(cols) : 0;
         FloatVector absMax = FloatVector.zero(F);
         for (int i = 0; i < bound; i += F.length()) {
             absMax = absMax.max(FloatVector.fromArray(F, x, off + i).abs());
@@ -217,8 +217,12 @@ public final class Activations {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
-    /** As many byte lanes as {@link #F} has floats. */
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
+    /**
+     * As many byte lanes as {@link #F} has floats. Below 8 floats (128-bit vectors) there is no byte vector that
+     * small: the species is then never used and {@link #quantizeI8Row} runs scalar.
+     */
+    private static final VectorSpecies<Byte> B =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
     private static final float ROUNDING = 12582912f;
 
     /** {@link #quantizeI8Row} one value at a time. */

@@ -8,6 +8,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,11 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * low nibble in {@code ql[64n + l + 32(k&1)]} (low half for k<2, high half otherwise), its high bits at {@code 2k}
  * of {@code qh[32n + l]}; value = d * scales[e/16] * (q - 32). Paired with Q8_K activations.
  *
- * <p>The fast kernel takes 16 consecutive values at a time (one 16-value scale group, 256-bit int16 vectors): their
- * low nibbles and high bits sit in 16 consecutive bytes of ql and qh, so one widening load of each and a few shifts
- * rebuild the codes in int16 lanes. code*q is exact in int16; it is widened to int32 (with 512-bit vectors one
- * lane per value, else adjacent lanes added into one) and multiplied by the group's scale, into one accumulator for
- * e % 32 in [0, 16) and one for [16, 32). Adjacent lanes are then added into ggml's eight int lanes
+ * <p>The fast kernel takes 32 consecutive values at a time (with 256-bit vectors, in two halves): their low nibbles
+ * and high bits sit in 32 consecutive bytes of ql and qh, so zero-extending loads and a few shifts rebuild the codes
+ * in int16 lanes. (code-32)·q is exact in int16; adjacent lanes are added into int32 lanes, multiplied by their
+ * group's scale and summed over the block; adjacent int32 lanes then give ggml's eight int lanes
  * ({@link Numerics#pairSums}, {@link Numerics#avx2LanesInterleaved}) and the float epilogue is the reference's lane
  * by lane, so the result is bit for bit {@link #dotReference}. Vectors narrower than 256 bits run the reference.
  */
@@ -99,13 +99,36 @@ final class Q6KMatrix extends RowDotMatrix {
         return Numerics.hsumFloat8(acc);
     }
 
-    static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    /** int16 lanes: 32 (512-bit), one 32-value chunk a vector; or 16 (256-bit), a chunk in two parts. */
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 512
+            ? ShortVector.SPECIES_512 : ShortVector.SPECIES_256;
+    static final VectorSpecies<Byte> B = S.vectorBitSize() == 512 ? ByteVector.SPECIES_256 : ByteVector.SPECIES_128;
     static final boolean VECTORIZED = ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
-    static final boolean WIDE = IntVector.SPECIES_PREFERRED.vectorBitSize() == 512;
-    /** The int32 accumulators: one lane per value (512-bit), or per pair of adjacent values (256-bit). */
+    static final boolean WIDE = S.length() == 32;
+    /** int32 pair sums of one part: 16 lanes (512-bit) or 8 (256-bit). */
     static final VectorSpecies<Integer> I = WIDE ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+    /**
+     * 512-bit: for the chunk of 16-value groups {2c, 2c+1}, the shuffle putting group 2c's scale in int lanes 0..7
+     * and group 2c+1's in lanes 8..15 (a pair-sum lane i holds values 2i, 2i+1 of the chunk).
+     */
+    private static final VectorShuffle<Integer>[] CHUNK_SCALES = chunkScaleShuffles();
 
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Integer>[] chunkScaleShuffles() {
+        VectorShuffle<Integer>[] shuffles = new VectorShuffle[8];
+        for (int c = 0; c < 8; c++) {
+            int g = 2 * c;
+            shuffles[c] = VectorShuffle.fromOp(IntVector.SPECIES_512, i -> i < 8 ? g : g + 1);
+        }
+        return shuffles;
+    }
+
+    /**
+     * Per block, 8 chunks of 32 values {@code 128j + 32k + [0, 32)}: their low nibbles are ql[64j + 32(k&1)..] (the
+     * high nibbles for k >= 2), high bits 2k of qh[32j..]; each ql/qh load, zero-extended to int16, serves two or
+     * four chunks. (code - 32)·q is exact in int16 (|·| <= 4096), adjacent lanes are added into int32 lanes
+     * ({@link Numerics#pairSums}) and multiplied by their group's scale, then summed over chunks.
+     */
     @Override
     float dot(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
@@ -115,55 +138,52 @@ final class Q6KMatrix extends RowDotMatrix {
         for (int b = 0; b < in / BLOCK; b++) {
             long base = rowBase + (long) b * BLOCK_BYTES;
             int xo = (xBlock0 + b) * BLOCK;
-            // values with e % 32 in [0, 16) and in [16, 32)
+            IntVector scales = WIDE ? (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data,
+                    base + SCALES, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0) : null;
+            // pair sums of e % 32 in [0, S.length()) and (256-bit only) in [16, 32)
             IntVector low = IntVector.zero(I);
             IntVector high = IntVector.zero(I);
-            for (int n = 0; n < 2; n++) {
-                for (int l = 0; l < 32; l += 16) {
-                    // values 128n + 32k + l + [0, 16), k = 0..3: low nibbles of ql[64n + l..] (k=0), of
-                    // ql[64n + 32 + l..] (k=1), then their high nibbles (k=2, 3); high bits 2k of qh[32n + l..]
-                    // (one pass over k, not four copies: C2 stops inlining in methods that parse too large)
-                    ShortVector qh = widen(base + QH + 32 * n + l);
-                    IntVector part = IntVector.zero(I);
-                    for (int k = 0; k < 4; k++) {
-                        int e = 128 * n + 32 * k + l;
-                        ShortVector code = widen(base + 64 * n + 32 * (k & 1) + l)
-                                .lanewise(VectorOperators.LSHR, 4 * (k >> 1)).and((short) 15)
-                                .or(qh.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3)
-                                        .lanewise(VectorOperators.LSHL, 4));
-                        part = part.add(widen(code.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e)))
-                                .mul(scale(base, e)));
-                    }
-                    if (l == 0) {
-                        low = low.add(part);
-                    } else {
-                        high = high.add(part);
+            for (int j = 0; j < 2; j++) {
+                for (int part = 0; part < 32 / S.length(); part++) {
+                    int l = part * S.length();
+                    ShortVector qh = widen(base + QH + 32 * j + l);
+                    for (int h = 0; h < 2; h++) {
+                        ShortVector ql = widen(base + 64 * j + 32 * h + l);
+                        for (int k = h; k < 4; k += 2) {
+                            int e = 128 * j + 32 * k + l;
+                            ShortVector code = (k < 2 ? ql.and((short) 15) : ql.lanewise(VectorOperators.LSHR, 4))
+                                    .or(highBits(qh, k));
+                            IntVector pairs = Numerics.pairSums(
+                                    code.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e)));
+                            if (WIDE) {
+                                low = low.add(pairs.mul(scales.rearrange(CHUNK_SCALES[4 * j + k])));
+                            } else if (part == 0) {
+                                low = low.add(pairs.mul(data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16)));
+                            } else {
+                                high = high.add(pairs.mul(data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16)));
+                            }
+                        }
                     }
                 }
             }
-            IntVector lanes = WIDE
-                    ? Numerics.avx2LanesInterleaved(Numerics.pairSums(low), Numerics.pairSums(high))
-                    : Numerics.avx2LanesInterleaved(low, high);
+            IntVector lanes = WIDE ? Numerics.pairSums(low) : Numerics.avx2LanesInterleaved(low, high);
             float d = x.scales[xBlock0 + b] * Numerics.f16At(data, base + D);
             acc = ((FloatVector) lanes.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(FloatVector.SPECIES_256, d), acc);
         }
-        return Numerics.hsumFloat8(acc.rearrange(Numerics.INTERLEAVED_TO_AVX2));
+        return Numerics.hsumFloat8(WIDE ? acc : acc.rearrange(Numerics.INTERLEAVED_TO_AVX2));
     }
 
-    /** 16 bytes from {@code offset}, zero-extended to int16 lanes. */
+    /** Bits 2k, 2k+1 of each qh byte moved to bits 4, 5 (one shift, one mask). */
+    private static ShortVector highBits(ShortVector qh, int k) {
+        ShortVector moved = k == 2 ? qh : k < 2 ? qh.lanewise(VectorOperators.LSHL, 4 - 2 * k)
+                : qh.lanewise(VectorOperators.LSHR, 2 * k - 4);
+        return moved.and((short) 0x30);
+    }
+
+    /** {@link S}'s length of bytes from {@code offset}, zero-extended to int16 lanes. */
     private ShortVector widen(long offset) {
         return (ShortVector) ByteVector.fromMemorySegment(B, data, offset, ByteOrder.LITTLE_ENDIAN)
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-    }
-
-    /** 16 int16 products in {@link #I}'s lanes: one per lane (512-bit), or adjacent pairs added (256-bit). */
-    private static IntVector widen(ShortVector products) {
-        return WIDE ? (IntVector) products.convertShape(VectorOperators.S2I, I, 0) : Numerics.pairSums(products);
-    }
-
-    /** The int8 scale of the 16-value group holding value {@code e} of the block at {@code base}. */
-    private int scale(long base, int e) {
-        return data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16);
     }
 }
