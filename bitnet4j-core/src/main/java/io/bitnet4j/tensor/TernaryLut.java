@@ -1,6 +1,5 @@
 package io.bitnet4j.tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -101,7 +100,7 @@ final class TernaryLut {
             synchronized (this) {
                 p = packed;
                 if (p == null) {
-                    packed = p = Arena.ofAuto().allocate(packedBytes(), 64);
+                    packed = p = LargePages.allocate(packedBytes());
                 }
             }
         }
