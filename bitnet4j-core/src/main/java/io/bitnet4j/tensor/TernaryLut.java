@@ -1,5 +1,6 @@
 package io.bitnet4j.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -100,7 +101,7 @@ final class TernaryLut {
             synchronized (this) {
                 p = packed;
                 if (p == null) {
-                    packed = p = LargePages.allocate(packedBytes());
+                    packed = p = Arena.ofAuto().allocate(packedBytes(), 64);
                 }
             }
         }
