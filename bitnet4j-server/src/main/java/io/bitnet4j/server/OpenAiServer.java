@@ -288,8 +288,9 @@ public final class OpenAiServer implements AutoCloseable {
         res.setContentType("text/event-stream; charset=utf-8");
         res.setHeader("Cache-Control", "no-cache");
         res.setHeader("X-Accel-Buffering", "no");
-        try {
-            OutputStream os = res.getOutputStream();
+        // closing the stream ends the chunked response before this handler returns: shutdown() waits for the
+        // handlers, then stops Jetty, which could otherwise cut the final chunk (a client read "closed", not the reason)
+        try (OutputStream os = res.getOutputStream()) {
             if (chat) {
                 event(os, out.roleChunk());
             }
