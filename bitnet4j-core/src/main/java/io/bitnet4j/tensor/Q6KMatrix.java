@@ -155,12 +155,12 @@ final class Q6KMatrix extends RowDotMatrix {
                                     .or(highBits(qh, k));
                             IntVector pairs = Numerics.pairSums(
                                     code.sub((short) 32).mul(ShortVector.fromArray(S, q16, xo + e)));
-                            if (WIDE) {
-                                low = low.add(pairs.mul(scales.rearrange(CHUNK_SCALES[4 * j + k])));
-                            } else if (part == 0) {
-                                low = low.add(pairs.mul(data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16)));
+                            IntVector scaled = pairs.mul(WIDE ? scales.rearrange(CHUNK_SCALES[4 * j + k])
+                                    : IntVector.broadcast(I, data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16)));
+                            if (part == 0) {
+                                low = low.add(scaled);
                             } else {
-                                high = high.add(pairs.mul(data.get(ValueLayout.JAVA_BYTE, base + SCALES + e / 16)));
+                                high = high.add(scaled);
                             }
                         }
                     }

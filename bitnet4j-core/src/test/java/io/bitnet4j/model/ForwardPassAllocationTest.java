@@ -31,9 +31,7 @@ class ForwardPassAllocationTest {
         try (Model model = Model.load(file); WorkerPool pool = new WorkerPool(1)) {
             ForwardPass fp = model.newForwardPass(pool, 16, 128);
             int[] tokens = new int[128];
-            // rounds until C2 has compiled the kernels (interpreted and C1 code boxes vectors); on a busy 2-core CI box
-            // with other test JVMs compiling, 12 rounds were once not enough
-            for (int round = 0; round < 100 && fewest > 0; round++) {
+            for (int round = 0; round < 12 && fewest > 0; round++) {
                 KvCache cache = new KvCache(model.config(), 128);
                 fp.forward(cache, tokens, 0, 16);
                 long before = mx.getCurrentThreadAllocatedBytes();
