@@ -127,16 +127,25 @@ final class Attention {
         for (int pos = 0; pos < positions; pos++) {
             axpy(p[pos], values, pos * kvDim + kvOff, slots, (pos % lanes) * headDim, headDim);
         }
+        // rows from `rows` on hold +0 and are not added (see above); the callers skip them so that addRows itself
+        // has no early exit: compiled while that exit was all C2 had seen, its vector loop now and then stayed on
+        // the Vector API's allocating fallback for good
         if (lanes == STEP) { // (a0 + a2) + (a1 + a3), lane-wise
             for (int j = 0; j < LANES; j++) {
-                addRows(slots, j, 2 * LANES + j, headDim, rows);
-                addRows(slots, LANES + j, 3 * LANES + j, headDim, rows);
-                addRows(slots, j, LANES + j, headDim, rows);
+                if (2 * LANES + j < rows) {
+                    addRows(slots, j, 2 * LANES + j, headDim);
+                }
+                if (3 * LANES + j < rows) {
+                    addRows(slots, LANES + j, 3 * LANES + j, headDim);
+                }
+                if (LANES + j < rows) {
+                    addRows(slots, j, LANES + j, headDim);
+                }
             }
         }
         for (int half = LANES / 2; half >= 1; half /= 2) { // _mm512_reduce_add_ps
-            for (int j = 0; j < half; j++) {
-                addRows(slots, j, j + half, headDim, rows);
+            for (int j = 0; j < half && j + half < rows; j++) {
+                addRows(slots, j, j + half, headDim);
             }
         }
         if (rows < lanes) {
@@ -158,11 +167,8 @@ final class Attention {
         }
     }
 
-    /** Row {@code a} += row {@code b} (rows of n floats), unless row b is one of the +0 rows from {@code rows} on. */
-    private static void addRows(float[] slots, int a, int b, int n, int rows) {
-        if (b >= rows) {
-            return;
-        }
+    /** Row {@code a} += row {@code b} (rows of n floats). */
+    private static void addRows(float[] slots, int a, int b, int n) {
         int ao = a * n;
         int bo = b * n;
         int i = 0;

@@ -339,7 +339,7 @@ public final class ForwardPass {
      */
     private static final class MatMulTask implements WorkerPool.Slices {
         /** Units start on whole row blocks of the ternary lookup kernel ({@code TernaryLut.ROWS}). */
-        private static final int ROW_QUANTUM = 32;
+        private static final int ROW_QUANTUM = 128;
         private static final int UNITS_PER_THREAD = 8;
         private static final long MIN_UNIT_BYTES = 16L << 20;
         private final WeightMatrix[] m = new WeightMatrix[3];

@@ -28,10 +28,14 @@ class ForwardPassAllocationTest {
         ForwardPassReferenceTest.writeTinyModel(file, Architecture.BITNET_B158, GgmlType.I2_S,
                 ForwardPassReferenceTest.Heads.of(Architecture.BITNET_B158), new Random(3));
         long fewest = Long.MAX_VALUE;
+        int rounds = 0;
         try (Model model = Model.load(file); WorkerPool pool = new WorkerPool(1)) {
             ForwardPass fp = model.newForwardPass(pool, 16, 128);
             int[] tokens = new int[128];
-            for (int round = 0; round < 12 && fewest > 0; round++) {
+            // rounds until one allocates nothing: C2 compiles the hot paths in the background, and on a busy machine
+            // its queue holds the kernels' large methods for seconds (rounds stop after a minute at most)
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            for (int round = 0; fewest > 0 && System.nanoTime() < deadline; round++) {
                 KvCache cache = new KvCache(model.config(), 128);
                 fp.forward(cache, tokens, 0, 16);
                 long before = mx.getCurrentThreadAllocatedBytes();
@@ -39,8 +43,10 @@ class ForwardPassAllocationTest {
                     fp.forward(cache, tokens, i, 1);
                 }
                 fewest = Math.min(fewest, mx.getCurrentThreadAllocatedBytes() - before);
+                rounds = round + 1;
             }
         }
-        assertEquals(0, fewest, "bytes allocated by 112 decode steps in the best round");
+        assertEquals(0, fewest, "bytes allocated by 112 decode steps in the best of " + rounds + " rounds");
+        System.out.println("ForwardPassAllocationTest: no allocation in round " + rounds);
     }
 }
