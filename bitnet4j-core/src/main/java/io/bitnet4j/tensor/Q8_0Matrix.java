@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -70,17 +69,22 @@ final class Q8_0Matrix extends RowDotMatrix {
     }
 
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Float> F = I.withLanes(float.class);
     /** The kernel loads a quarter of an int vector's bits as bytes: 64 bits at least, so 256-bit vectors or wider. */
     static final boolean VECTORIZED = I.vectorBitSize() >= 256;
     /** As many byte lanes as {@link #I} has int lanes. */
     static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(
             VectorShape.forBitSize(Math.max(64, I.vectorBitSize() / 4)));
 
+    /**
+     * The reference's arithmetic with the block's integer sum vectorised: {@code sumf += sumi * (d_w * d_x)} in block
+     * order. Deterministic by construction: a float {@code reduceLanes(ADD)} at the end, as before, adds in an order
+     * the Vector API leaves open (C2's code and the interpreter's differ), so the same row could give two logits one
+     * ulp apart in one run, depending on what had been compiled yet.
+     */
     @Override
     float dot(int row, Activations x, int t) {
         int xBlock0 = t * (in / BLOCK);
-        FloatVector acc = FloatVector.zero(F);
+        float sum = 0;
         for (int b = 0; b < in / BLOCK; b++) {
             long base = blockOffset(row, b);
             int xo = (xBlock0 + b) * BLOCK;
@@ -91,9 +95,8 @@ final class Q8_0Matrix extends RowDotMatrix {
                 IntVector q = (IntVector) ByteVector.fromArray(B, x.q, xo + i).convertShape(VectorOperators.B2I, I, 0);
                 products = products.add(w.mul(q));
             }
-            float d = Numerics.f16At(data, base) * x.scales[xBlock0 + b];
-            acc = ((FloatVector) products.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+            sum += products.reduceLanes(VectorOperators.ADD) * (Numerics.f16At(data, base) * x.scales[xBlock0 + b]);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum;
     }
 }

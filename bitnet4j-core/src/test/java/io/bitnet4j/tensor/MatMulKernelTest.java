@@ -13,7 +13,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Every type's fast {@link WeightMatrix#matMul} against its scalar {@link BaseMatrix#matMulReference}: bit for bit
  * for the ternary types and Q6_K (their references follow ggml's rounding order, which the next layer's int8
- * re-quantization makes visible), within a summation-order tolerance for the float ones.
+ * re-quantization makes visible) and Q8_0 (whose kernel must not depend on an unspecified lane-reduction order),
+ * within a summation-order tolerance for the float ones.
  */
 class MatMulKernelTest {
     static final GgmlType[] TYPES = {GgmlType.I2_S, GgmlType.TQ2_0, GgmlType.TQ1_0, GgmlType.F16, GgmlType.BF16,
@@ -28,7 +29,7 @@ class MatMulKernelTest {
      * reference follows ggml's lane order (Q6_K and F16 heads), so the logits stay the reference engines'.
      */
     static boolean exact(GgmlType type) {
-        return ternary(type) || type == GgmlType.Q6_K || type == GgmlType.F16;
+        return ternary(type) || type == GgmlType.Q6_K || type == GgmlType.F16 || type == GgmlType.Q8_0;
     }
 
     static BaseMatrix matrix(GgmlType type, float[] w, int in) {
