@@ -141,66 +141,105 @@ final class F16Matrix extends BaseMatrix {
             matMulReference(x, out, outStride, rowFrom, rowTo);
             return;
         }
-        // row outer: a weight row stays in L1 while every token passes over it
-        for (int r = rowFrom; r < rowTo; r++) {
+        if (LANES == 8) {
+            // row outer: a weight row stays in L1 while every token passes over it
+            for (int r = rowFrom; r < rowTo; r++) {
+                for (int t = 0; t < x.rows(); t++) {
+                    out[t * outStride + r] = dot8(x, t, r);
+                }
+            }
+            return;
+        }
+        // Row r goes with row r + half: two streams from far apart in memory. One core reads one sequential stream
+        // no faster than its prefetching runs ahead of a loop this busy (the head streamed at 15-17 GB/s, a plain
+        // read at 27-30); two streams at once reached 24-26 GB/s. An odd last row goes with itself.
+        int half = (rowTo - rowFrom + 1) / 2;
+        for (int r = rowFrom; r < rowFrom + half; r++) {
+            int r2 = Math.min(r + half, rowTo - 1);
             for (int t = 0; t < x.rows(); t++) {
-                out[t * outStride + r] = LANES == 16 ? dot16(x, t, r) : dot8(x, t, r);
+                dot16(x, t, r, r2, out, t * outStride);
             }
         }
     }
 
     /*
      * The kernels spell the conversion out at each use: a helper taking or returning vectors that C2 declines to
-     * inline would box every vector it touches; for the same reason each kernel keeps few accumulators (more
-     * exceed C2's inlining budget for the Vector API calls, and everything falls back to boxed objects).
+     * inline would box every vector it touches.
      *   h = halves sign-extended to int;  w * 2^-112 = reinterpret((h << 13) & 0x8FFFE000)
      */
 
     /**
-     * 16 lanes (512-bit vectors): row r times token t, from {@link Activations#f16Lanes}. One 512-bit int load holds 32
-     * halves, two per lane; the low halves (even values) and the high halves (odd values) become two float vectors
-     * with no widening load. So per 64-value step, e0/o0 hold the even/odd values of 0..31 and e1/o1 those of 32..63:
-     * lane k of e0 is value 2k, which ggml adds in accumulator 0 (k < 8) or 1 (k >= 8) at lane 2k mod 16. Every ggml
-     * accumulator lane is one lane here, fed the same products in the same order; {@link #reduceEvenOdd} then adds
-     * them as ggml does.
+     * 16 lanes (512-bit vectors): rows r and r2 times token t, from {@link Activations#f16Lanes}, into
+     * {@code out[o + r]} and {@code out[o + r2]}. One 512-bit int load holds 32 halves, two per lane; the low halves
+     * (even values) and the high halves (odd values) become two float vectors with no widening load. So per 64-value
+     * step, e0/o0 hold the even/odd values of 0..31 and e1/o1 those of 32..63 (f0/p0, f1/p1 for row r2): lane k of e0
+     * is value 2k, which ggml adds in accumulator 0 (k < 8) or 1 (k >= 8) at lane 2k mod 16. Every ggml accumulator
+     * lane is one lane here, fed the same products in the same order; the reduction then adds them as ggml does.
      */
-    private float dot16(Activations x, int t, int r) {
-        long o = rowOffset(r);
+    private void dot16(Activations x, int t, int r, int r2, float[] out, int o) {
+        long a = rowOffset(r);
+        long b = rowOffset(r2);
         float[] xs = x.f16Lanes;
         int xo = t * in;
         FloatVector e0 = FloatVector.zero(F);
         FloatVector o0 = e0;
         FloatVector e1 = e0;
         FloatVector o1 = e0;
+        FloatVector f0 = e0;
+        FloatVector p0 = e0;
+        FloatVector f1 = e0;
+        FloatVector p1 = e0;
         int np = in - in % STEP;
         for (int i = 0; i < np; i += STEP) {
-            IntVector lo = IntVector.fromMemorySegment(I, data, o + (long) i * Short.BYTES, ByteOrder.LITTLE_ENDIAN);
-            IntVector hi = IntVector.fromMemorySegment(I, data, o + (long) (i + 32) * Short.BYTES,
-                    ByteOrder.LITTLE_ENDIAN);
+            FloatVector x0 = FloatVector.fromArray(F, xs, xo + i);
+            FloatVector x1 = FloatVector.fromArray(F, xs, xo + i + 16);
+            FloatVector x2 = FloatVector.fromArray(F, xs, xo + i + 32);
+            FloatVector x3 = FloatVector.fromArray(F, xs, xo + i + 48);
+            long at = (long) i * Short.BYTES;
+            IntVector lo = IntVector.fromMemorySegment(I, data, a + at, ByteOrder.LITTLE_ENDIAN);
+            IntVector hi = IntVector.fromMemorySegment(I, data, a + at + 64, ByteOrder.LITTLE_ENDIAN);
             e0 = lo.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
-                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, xo + i), e0);
-            o0 = lo.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
-                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, xo + i + 16), o0);
+                    .reinterpretAsFloats().fma(x0, e0);
+            o0 = lo.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().fma(x1, o0);
             e1 = hi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
-                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, xo + i + 32), e1);
-            o1 = hi.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
-                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, xo + i + 48), o1);
+                    .reinterpretAsFloats().fma(x2, e1);
+            o1 = hi.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().fma(x3, o1);
+            lo = IntVector.fromMemorySegment(I, data, b + at, ByteOrder.LITTLE_ENDIAN);
+            hi = IntVector.fromMemorySegment(I, data, b + at + 64, ByteOrder.LITTLE_ENDIAN);
+            f0 = lo.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
+                    .reinterpretAsFloats().fma(x0, f0);
+            p0 = lo.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().fma(x1, p0);
+            f1 = hi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
+                    .reinterpretAsFloats().fma(x2, f1);
+            p1 = hi.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().fma(x3, p1);
         }
-        // ggml's reduction, per parity (spelled out: a helper taking vectors may be left out of line and box them).
-        // Lane k (< 8) of e0+e1 holds a0+a2 at ggml lane 2k and lane k+8 holds a1+a3 there, so adding lane k+8 is
-        // ggml's (a0+a2)+(a1+a3); the next three steps are its halving tree (+8, +4, +2) on the even lanes, and its
-        // last step (+1) adds the even and the odd sum.
+        // ggml's reduction, per parity and row (spelled out: a helper taking vectors may be left out of line and box
+        // them). Lane k (< 8) of e0+e1 holds a0+a2 at ggml lane 2k and lane k+8 holds a1+a3 there, so adding lane
+        // k+8 is ggml's (a0+a2)+(a1+a3); the next three steps are its halving tree (+8, +4, +2) on the even lanes,
+        // and its last step (+1) adds the even and the odd sum.
         FloatVector ev = e0.add(e1);
         FloatVector od = o0.add(o1);
+        FloatVector ev2 = f0.add(f1);
+        FloatVector od2 = p0.add(p1);
         ev = ev.add(ev.rearrange(DOWN8));
         od = od.add(od.rearrange(DOWN8));
+        ev2 = ev2.add(ev2.rearrange(DOWN8));
+        od2 = od2.add(od2.rearrange(DOWN8));
         ev = ev.add(ev.rearrange(DOWN4));
         od = od.add(od.rearrange(DOWN4));
+        ev2 = ev2.add(ev2.rearrange(DOWN4));
+        od2 = od2.add(od2.rearrange(DOWN4));
         ev = ev.add(ev.rearrange(DOWN2));
         od = od.add(od.rearrange(DOWN2));
+        ev2 = ev2.add(ev2.rearrange(DOWN2));
+        od2 = od2.add(od2.rearrange(DOWN2));
         ev = ev.add(ev.rearrange(DOWN1));
         od = od.add(od.rearrange(DOWN1));
-        return finish(r, ev.lane(0) + od.lane(0), np, x, t);
+        ev2 = ev2.add(ev2.rearrange(DOWN1));
+        od2 = od2.add(od2.rearrange(DOWN1));
+        float lanes2 = ev2.lane(0) + od2.lane(0);
+        out[o + r] = finish(r, ev.lane(0) + od.lane(0), np, x, t);
+        out[o + r2] = finish(r2, lanes2, np, x, t);
     }
 
     /**
