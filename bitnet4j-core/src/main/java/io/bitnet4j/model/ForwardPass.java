@@ -332,8 +332,10 @@ public final class ForwardPass {
      * shared counter, so a thread that started late or streams slower takes fewer. A large matrix times one token
      * (the output head: 656 MB at F16) goes in up to {@link #UNITS_PER_THREAD} units per thread; with fixed halves
      * the caller waited 4-9% of a token for the other thread, 4-5% with units. Units stay at least
-     * {@link #MIN_UNIT_BYTES} of weights, a run long enough for the prefetchers whatever the layout (the ternary
-     * lookup layout visits each column chunk of a unit separately, and smaller units of it streamed ~20% slower).
+     * {@link #MIN_UNIT_BYTES} of weights, a run long enough for the prefetchers whatever the layout. A smaller
+     * matrix goes in one unit per thread: the ternary lookup layout stores each thread's share of blocks as one run
+     * (its shares are these units when the weights were prepared on this pool), and units smaller than a share
+     * jump between runs (they streamed ~20% slower).
      * Several tokens' rows go in one slice per thread: the batch kernels build per-call tables that more units would
      * rebuild.
      */

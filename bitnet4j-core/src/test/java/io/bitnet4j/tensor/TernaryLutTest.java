@@ -67,6 +67,28 @@ class TernaryLutTest {
     }
 
     @Test
+    void sharesForSeveralThreadsGiveTheSameResultOverAnySlice() {
+        Random rnd = new Random(5);
+        int in = 2560;
+        int out = 7 * TernaryLut.ROWS + 5; // 8 blocks: for 3 threads, shares of 3, 3 and 2 blocks
+        I2sMatrix m = matrix(rnd, in, out);
+        for (int index = 0; index < 3; index++) {
+            m.lut.prepare(index, 3);
+        }
+        int share = 3 * TernaryLut.ROWS;
+        assertEquals(m.lut.offset(3, 0), (long) 3 * m.lut.words * TernaryLut.ROWS * 2,
+                "the second share starts after the whole of the first");
+        for (int tokens : new int[] {1, 5}) {
+            Activations x = MatMulKernelTest.activations(ActivationFormat.I8_ROW,
+                    MatMulKernelTest.randomRows(rnd, tokens, in));
+            MatMulKernelTest.assertFastMatchesReference(m, x, 0, out);
+            MatMulKernelTest.assertFastMatchesReference(m, x, share, 2 * share);
+            MatMulKernelTest.assertFastMatchesReference(m, x, 2 * share, out);
+            MatMulKernelTest.assertFastMatchesReference(m, x, TernaryLut.ROWS, out - 3); // across shares
+        }
+    }
+
+    @Test
     void batchKernelEqualsTheI2sReferenceForOneToNineTokens() {
         Random rnd = new Random(8);
         for (int in : new int[] {2560, 6912}) {
