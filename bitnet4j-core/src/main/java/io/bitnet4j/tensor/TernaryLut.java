@@ -113,7 +113,7 @@ final class TernaryLut {
             synchronized (this) {
                 p = packed;
                 if (p == null) {
-                    packed = p = Arena.ofAuto().allocate(packedBytes(), 64);
+                    packed = p = PackedMemory.allocate(packedBytes());
                 }
             }
         }
