@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.ref.WeakReference;
 import java.util.Optional;
 
 /**
@@ -48,7 +49,7 @@ final class PackedMemory {
                     madvise = linker.downcallHandle(a.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
                 }
-            } catch (RuntimeException e) { // e.g. native access not enabled: the plain allocation serves
+            } catch (RuntimeException e) { // the linker refused: the plain allocation serves
                 malloc = free = madvise = null;
             }
         }
@@ -61,7 +62,11 @@ final class PackedMemory {
 
     /** Allocations are carved from slabs this large, so that small matrices get huge pages too. */
     private static final long SLAB = 64L << 20;
-    private static MemorySegment slab;
+    /**
+     * The slab being carved, held weakly: its allocations keep its memory alive, and once none is left (every model
+     * using it closed and collected) it is freed rather than kept for allocations that may never come.
+     */
+    private static WeakReference<MemorySegment> slab = new WeakReference<>(null);
     private static long slabUsed;
 
     /**
@@ -76,11 +81,13 @@ final class PackedMemory {
         if (size > SLAB / 4) {
             return hugePages(size).asSlice(0, bytes);
         }
-        if (slab == null || slabUsed + size > slab.byteSize()) {
-            slab = hugePages(SLAB);
+        MemorySegment current = slab.get();
+        if (current == null || slabUsed + size > current.byteSize()) {
+            current = hugePages(SLAB);
+            slab = new WeakReference<>(current);
             slabUsed = 0;
         }
-        MemorySegment s = slab.asSlice(slabUsed, bytes);
+        MemorySegment s = current.asSlice(slabUsed, bytes);
         slabUsed += size;
         return s;
     }
