@@ -4,9 +4,14 @@ import io.bitnet4j.chat.ChatTemplate;
 import io.bitnet4j.chat.TemplateDetection;
 import io.bitnet4j.generate.BitNetModel;
 import io.bitnet4j.generate.Session;
-import java.io.PrintWriter;
+import io.bitnet4j.tensor.RepackCache;
 import io.bitnet4j.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -32,6 +37,12 @@ final class ModelOptions {
             description = "Prompt tokens evaluated per forward pass. Default: " + BitNetModel.DEFAULT_BATCH + ".")
     int batchSize = BitNetModel.DEFAULT_BATCH;
 
+    @Option(names = "--no-repack-cache",
+            description = "Repack the ternary weights at every load instead of mapping the copy an earlier load "
+                    + "saved (in $BITNET4J_CACHE/repacked, ~/.cache/bitnet4j/repacked by default; "
+                    + "BITNET4J_REPACK_CACHE=off does the same).")
+    boolean noRepackCache;
+
     @Option(names = "--tokenizer", paramLabel = "FILE",
             description = "With the demo model: a Hugging Face tokenizer.json to build its vocabulary from.")
     Path demoTokenizer;
@@ -55,7 +66,14 @@ final class ModelOptions {
         if (chatTemplate != null) {
             ChatTemplate.named(chatTemplate); // an unknown name fails before the model is loaded
         }
-        BitNetModel m = BitNetModel.load(path, threads);
+        BitNetModel m = BitNetModel.load(path, threads,
+                noRepackCache ? Optional.empty() : RepackCache.fromEnvironment());
+        RepackCache.Result repack = m.repack();
+        if (!repack.fromCache() && repack.file().isPresent()) {
+            err.printf(Locale.ROOT, "bitnet4j: ternary weights repacked for %d thread(s) and saved as %s (%,d MB); "
+                    + "later loads map them (--no-repack-cache: repack every time)%n", threads,
+                    repack.file().get(), sizeMb(repack.file().get()));
+        }
         try {
             chooseChatTemplate(m);
         } catch (RuntimeException e) {
@@ -63,6 +81,14 @@ final class ModelOptions {
             throw e;
         }
         return m;
+    }
+
+    private static long sizeMb(Path file) {
+        try {
+            return Files.size(file) >> 20;
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     /**

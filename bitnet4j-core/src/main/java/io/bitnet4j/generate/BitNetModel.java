@@ -7,9 +7,11 @@ import io.bitnet4j.model.KvCache;
 import io.bitnet4j.model.Model;
 import io.bitnet4j.model.ModelConfig;
 import io.bitnet4j.model.WorkerPool;
+import io.bitnet4j.tensor.RepackCache;
 import io.bitnet4j.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -39,10 +41,13 @@ public final class BitNetModel implements AutoCloseable {
     private final WorkerPool pool;
     private final ReentrantLock computeLock = new ReentrantLock();
     private final long loadNanos;
+    private final RepackCache.Result repack;
     /** The pass that decodes one token of several sessions at once; guarded by computeLock, grown on demand. */
     private ForwardPass batchPass;
 
-    private BitNetModel(Model model, Tokenizer tokenizer, ChatTemplate chatTemplate, WorkerPool pool, long loadNanos) {
+    private BitNetModel(Model model, Tokenizer tokenizer, ChatTemplate chatTemplate, WorkerPool pool, long loadNanos,
+            RepackCache.Result repack) {
+        this.repack = repack;
         this.model = model;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
@@ -55,7 +60,17 @@ public final class BitNetModel implements AutoCloseable {
         return load(path, Runtime.getRuntime().availableProcessors());
     }
 
+    /**
+     * Loads a GGUF model with {@code threads} compute threads. The ternary weights are repacked for the lookup
+     * kernel, or taken from the {@linkplain RepackCache#fromEnvironment() repack cache} where an earlier load left
+     * them.
+     */
     public static BitNetModel load(Path path, int threads) {
+        return load(path, threads, RepackCache.fromEnvironment());
+    }
+
+    /** Like {@link #load(Path, int)}, with the repack cache given ({@code Optional.empty()}: none). */
+    public static BitNetModel load(Path path, int threads, Optional<RepackCache> repackCache) {
         long t0 = System.nanoTime();
         Model m = Model.load(path);
         try {
@@ -64,8 +79,8 @@ public final class BitNetModel implements AutoCloseable {
                     m.file().metadata().findString("tokenizer.chat_template").orElse(null),
                     m.config().archName(), text -> tok.tokenId(text).isPresent());
             WorkerPool pool = new WorkerPool(threads);
-            m.prepareWeights(pool);
-            return new BitNetModel(m, tok, tmpl, pool, System.nanoTime() - t0);
+            RepackCache.Result repack = m.prepareWeights(pool, repackCache);
+            return new BitNetModel(m, tok, tmpl, pool, System.nanoTime() - t0, repack);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -108,7 +123,12 @@ public final class BitNetModel implements AutoCloseable {
         return pool.stats();
     }
 
-    /** Time {@link #load} took (mapping, metadata, tokenizer). */
+    /** Whether the repacked ternary weights were mapped from the repack cache or written to it by this load. */
+    public RepackCache.Result repack() {
+        return repack;
+    }
+
+    /** Time {@link #load} took (mapping, metadata, tokenizer, repacking or mapping the repacked weights). */
     public long loadNanos() {
         return loadNanos;
     }

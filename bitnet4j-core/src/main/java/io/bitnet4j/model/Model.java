@@ -1,9 +1,11 @@
 package io.bitnet4j.model;
 
 import io.bitnet4j.gguf.GgufFile;
+import io.bitnet4j.tensor.RepackCache;
 import io.bitnet4j.tensor.WeightMatrix;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /** A model file opened for inference: its mapping, hyper-parameters and weight views. Share it between sessions. */
 public final class Model implements AutoCloseable {
@@ -48,12 +50,26 @@ public final class Model implements AutoCloseable {
 
     /** Does the weights' load-time work ({@link WeightMatrix#prepare}) on the pool's threads. */
     public void prepareWeights(WorkerPool pool) {
+        prepareWeights(pool, Optional.empty());
+    }
+
+    /**
+     * Does the weights' load-time work on the pool's threads, unless {@code cache} holds it from an earlier load of
+     * this file with as many threads; a new cache file keeps what was done. Says which cache file serves the
+     * weights, if any.
+     */
+    public RepackCache.Result prepareWeights(WorkerPool pool, Optional<RepackCache> cache) {
         List<WeightMatrix> all = weights.matrices();
-        pool.run((index, count) -> {
-            for (WeightMatrix w : all) {
-                w.prepare(index, count);
-            }
-        });
+        RepackCache.Binding binding = cache.isPresent() && file.path() != null
+                ? cache.get().bind(file.path(), all, pool.threads()) : null;
+        if (binding == null || !binding.fromCache()) {
+            pool.run((index, count) -> {
+                for (WeightMatrix w : all) {
+                    w.prepare(index, count);
+                }
+            });
+        }
+        return binding == null ? RepackCache.Result.NOT_CACHED : binding.commit();
     }
 
     /** A forward pass with its own buffers, for one sequence at a time. */

@@ -102,6 +102,11 @@ final class TernaryLut {
         return ENABLED && (long) m.in * 3 * 128 < 1 << 24 ? new TernaryLut(m) : null;
     }
 
+    /** The I2_S matrix this is the lookup form of. */
+    I2sMatrix source() {
+        return source;
+    }
+
     /** Bytes of the repacked weights once every block is packed. */
     long packedBytes() {
         return (long) blocks * words * ROWS * 2;
@@ -118,6 +123,47 @@ final class TernaryLut {
             }
         }
         return p;
+    }
+
+    /**
+     * Packs into {@code target} ({@link #packedBytes} long, e.g. a slice of a cache file's mapping) rather than
+     * memory of its own. Only before anything is packed.
+     */
+    synchronized void packInto(MemorySegment target) {
+        if (packed != null || target.byteSize() != packedBytes()) {
+            throw new IllegalStateException("packInto: " + (packed != null ? "already packed"
+                    : target.byteSize() + " bytes given, " + packedBytes() + " needed"));
+        }
+        packed = target;
+    }
+
+    /** Per row block: whether it was packed (see {@link #adopt}); a copy. */
+    byte[] blockStates() {
+        return state.clone();
+    }
+
+    /** Blocks per share of the layout, 0 if no layout is fixed yet. */
+    int layoutShareBlocks() {
+        return shareBlocks;
+    }
+
+    /**
+     * Takes over a layout packed before, by a matrix of the same weights ({@link #blockStates},
+     * {@link #layoutShareBlocks}, the packed bytes): nothing is left to pack, and the I2_S bytes are read only for
+     * blocks that were not packed.
+     */
+    synchronized void adopt(MemorySegment p, byte[] states, int share) {
+        if (packed != null || p.byteSize() != packedBytes() || states.length != blocks || share < 1) {
+            throw new IllegalStateException("adopt: a layout of another shape");
+        }
+        for (byte s : states) {
+            if (s != PACKED && s != I2S_ONLY) {
+                throw new IllegalStateException("adopt: a block of state " + s);
+            }
+        }
+        System.arraycopy(states, 0, state, 0, blocks);
+        shareBlocks = share;
+        packed = p;
     }
 
     /**
