@@ -2,6 +2,7 @@ package io.bitnet4j.model;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -46,7 +47,6 @@ final class Attention {
         /** P·V accumulators: one row of headDim per ggml lane (64 for vec_dot_f16, 16 for tinyBLAS). */
         final float[] slots;
         final double[] tail;
-        final float[] lanes = new float[F8.length()];
 
         Scratch(int maxContext, int headDim) {
             scores = new float[paddedLength(maxContext)];
@@ -76,13 +76,13 @@ final class Attention {
             qHalf[d] = Float.float16ToFloat(Float.floatToFloat16(q[qOff + d]));
         }
         boolean tinyBlasScores = batch && engine.batchScoresTinyBlas && headDim % LANES == 0;
+        if (tinyBlasScores) {
+            scoresTinyBlas(keys, kvDim, kvOff, qHalf, headDim, n, scale, p);
+        } else {
+            scoresF16(keys, kvDim, kvOff, qHalf, headDim, n, scale, p);
+        }
         float max = Float.NEGATIVE_INFINITY;
         for (int pos = 0; pos < n; pos++) {
-            int k = pos * kvDim + kvOff;
-            float dot = tinyBlasScores
-                    ? dotTinyBlas(keys, k, qHalf, headDim, s.lanes)
-                    : dotF16(keys, k, qHalf, headDim, s.lanes);
-            p[pos] = dot * scale;
             max = Math.max(max, p[pos]);
         }
         int nPad = paddedLength(n);
@@ -123,9 +123,18 @@ final class Attention {
     private static void probabilitiesTimesValues(float[] values, int kvDim, int kvOff, int headDim, float[] p,
             int positions, int lanes, float[] slots) {
         int rows = Math.min(positions, lanes);
-        Arrays.fill(slots, 0, Math.max(1, rows) * headDim, 0f);
-        for (int pos = 0; pos < positions; pos++) {
-            axpy(p[pos], values, pos * kvDim + kvOff, slots, (pos % lanes) * headDim, headDim);
+        if (headDim % F8.length() == 0) {
+            for (int first = 0; first < rows; first += BLOCK_ROWS) {
+                accumulateRows(values, kvDim, kvOff, headDim, p, positions, lanes, first, slots);
+            }
+            if (rows == 0) {
+                Arrays.fill(slots, 0, headDim, 0f);
+            }
+        } else {
+            Arrays.fill(slots, 0, Math.max(1, rows) * headDim, 0f);
+            for (int pos = 0; pos < positions; pos++) {
+                axpy(p[pos], values, pos * kvDim + kvOff, slots, (pos % lanes) * headDim, headDim);
+            }
         }
         // rows from `rows` on hold +0 and are not added (see above); the callers skip them so that addRows itself
         // has no early exit: compiled while that exit was all C2 had seen, its vector loop now and then stayed on
@@ -155,6 +164,68 @@ final class Attention {
         }
     }
 
+    /** Lane rows one {@link #accumulateRows} call keeps in registers. */
+    private static final int BLOCK_ROWS = 16;
+
+    /**
+     * Lane rows {@code first .. first+15} of {@link #probabilitiesTimesValues}: row r is the FMA chain over positions
+     * r, r + lanes, r + 2·lanes, ... (below {@code positions}), in that order, as the one-position-at-a-time form
+     * computes it, but 8 dimensions at a time with the 16 rows' accumulators in registers, so that each position
+     * costs a load and an FMA instead of a load, an FMA and a store of its row. A last group of fewer than 16
+     * positions is added to the stored rows one position at a time.
+     */
+    private static void accumulateRows(float[] values, int kvDim, int kvOff, int headDim, float[] p, int positions,
+            int lanes, int first, float[] slots) {
+        int full = first;
+        while (full + BLOCK_ROWS <= positions) {
+            full += lanes;
+        }
+        for (int d = 0; d < headDim; d += F8.length()) {
+            FloatVector z = FloatVector.zero(F8);
+            FloatVector r0 = z, r1 = z, r2 = z, r3 = z, r4 = z, r5 = z, r6 = z, r7 = z;
+            FloatVector r8 = z, r9 = z, r10 = z, r11 = z, r12 = z, r13 = z, r14 = z, r15 = z;
+            for (int b = first; b < full; b += lanes) {
+                int o = b * kvDim + kvOff + d;
+                r0 = FloatVector.fromArray(F8, values, o).fma(FloatVector.broadcast(F8, p[b]), r0);
+                r1 = FloatVector.fromArray(F8, values, o + kvDim).fma(FloatVector.broadcast(F8, p[b + 1]), r1);
+                r2 = FloatVector.fromArray(F8, values, o + 2 * kvDim).fma(FloatVector.broadcast(F8, p[b + 2]), r2);
+                r3 = FloatVector.fromArray(F8, values, o + 3 * kvDim).fma(FloatVector.broadcast(F8, p[b + 3]), r3);
+                r4 = FloatVector.fromArray(F8, values, o + 4 * kvDim).fma(FloatVector.broadcast(F8, p[b + 4]), r4);
+                r5 = FloatVector.fromArray(F8, values, o + 5 * kvDim).fma(FloatVector.broadcast(F8, p[b + 5]), r5);
+                r6 = FloatVector.fromArray(F8, values, o + 6 * kvDim).fma(FloatVector.broadcast(F8, p[b + 6]), r6);
+                r7 = FloatVector.fromArray(F8, values, o + 7 * kvDim).fma(FloatVector.broadcast(F8, p[b + 7]), r7);
+                r8 = FloatVector.fromArray(F8, values, o + 8 * kvDim).fma(FloatVector.broadcast(F8, p[b + 8]), r8);
+                r9 = FloatVector.fromArray(F8, values, o + 9 * kvDim).fma(FloatVector.broadcast(F8, p[b + 9]), r9);
+                r10 = FloatVector.fromArray(F8, values, o + 10 * kvDim).fma(FloatVector.broadcast(F8, p[b + 10]), r10);
+                r11 = FloatVector.fromArray(F8, values, o + 11 * kvDim).fma(FloatVector.broadcast(F8, p[b + 11]), r11);
+                r12 = FloatVector.fromArray(F8, values, o + 12 * kvDim).fma(FloatVector.broadcast(F8, p[b + 12]), r12);
+                r13 = FloatVector.fromArray(F8, values, o + 13 * kvDim).fma(FloatVector.broadcast(F8, p[b + 13]), r13);
+                r14 = FloatVector.fromArray(F8, values, o + 14 * kvDim).fma(FloatVector.broadcast(F8, p[b + 14]), r14);
+                r15 = FloatVector.fromArray(F8, values, o + 15 * kvDim).fma(FloatVector.broadcast(F8, p[b + 15]), r15);
+            }
+            int o = first * headDim + d;
+            r0.intoArray(slots, o);
+            r1.intoArray(slots, o + headDim);
+            r2.intoArray(slots, o + 2 * headDim);
+            r3.intoArray(slots, o + 3 * headDim);
+            r4.intoArray(slots, o + 4 * headDim);
+            r5.intoArray(slots, o + 5 * headDim);
+            r6.intoArray(slots, o + 6 * headDim);
+            r7.intoArray(slots, o + 7 * headDim);
+            r8.intoArray(slots, o + 8 * headDim);
+            r9.intoArray(slots, o + 9 * headDim);
+            r10.intoArray(slots, o + 10 * headDim);
+            r11.intoArray(slots, o + 11 * headDim);
+            r12.intoArray(slots, o + 12 * headDim);
+            r13.intoArray(slots, o + 13 * headDim);
+            r14.intoArray(slots, o + 14 * headDim);
+            r15.intoArray(slots, o + 15 * headDim);
+        }
+        for (int pos = full; pos < Math.min(positions, full + BLOCK_ROWS); pos++) {
+            axpy(p[pos], values, pos * kvDim + kvOff, slots, (pos % lanes) * headDim, headDim);
+        }
+    }
+
     /** y[yOff..] = fma(x[xOff..], alpha, y[yOff..]), n values. */
     private static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
@@ -180,44 +251,68 @@ final class Attention {
         }
     }
 
-    /** vec_dot_f16 of a key row and the F16 query, ggml's 16 lanes as two 8-lane vectors. */
-    private static float dotF16(float[] k, int kOff, float[] q, int n, float[] tmp) {
+    /**
+     * {@code p[pos] = (K[pos] · q) * scale} for positions [0, n), each dot in vec_dot_f16's order, ggml's 16 lanes
+     * as two 8-lane vectors (a_j lanes 0-7, b_j lanes 8-15 of accumulator j). The lanes are reduced with shuffles in
+     * {@link GgmlFloat#reduce16}'s tree: lane k + lane k+8 (a + b), then +4, +2, +1.
+     */
+    private static void scoresF16(float[] keys, int kvDim, int kvOff, float[] q, int n, int count, float scale,
+            float[] p) {
         int np = n - n % STEP;
-        FloatVector zero = FloatVector.zero(F8);
-        FloatVector a0 = zero, b0 = zero, a1 = zero, b1 = zero, a2 = zero, b2 = zero, a3 = zero, b3 = zero;
-        for (int i = 0; i < np; i += STEP) {
-            a0 = FloatVector.fromArray(F8, k, kOff + i).fma(FloatVector.fromArray(F8, q, i), a0);
-            b0 = FloatVector.fromArray(F8, k, kOff + i + 8).fma(FloatVector.fromArray(F8, q, i + 8), b0);
-            a1 = FloatVector.fromArray(F8, k, kOff + i + 16).fma(FloatVector.fromArray(F8, q, i + 16), a1);
-            b1 = FloatVector.fromArray(F8, k, kOff + i + 24).fma(FloatVector.fromArray(F8, q, i + 24), b1);
-            a2 = FloatVector.fromArray(F8, k, kOff + i + 32).fma(FloatVector.fromArray(F8, q, i + 32), a2);
-            b2 = FloatVector.fromArray(F8, k, kOff + i + 40).fma(FloatVector.fromArray(F8, q, i + 40), b2);
-            a3 = FloatVector.fromArray(F8, k, kOff + i + 48).fma(FloatVector.fromArray(F8, q, i + 48), a3);
-            b3 = FloatVector.fromArray(F8, k, kOff + i + 56).fma(FloatVector.fromArray(F8, q, i + 56), b3);
+        for (int pos = 0; pos < count; pos++) {
+            int k = pos * kvDim + kvOff;
+            FloatVector zero = FloatVector.zero(F8);
+            FloatVector a0 = zero, b0 = zero, a1 = zero, b1 = zero, a2 = zero, b2 = zero, a3 = zero, b3 = zero;
+            for (int i = 0; i < np; i += STEP) {
+                a0 = FloatVector.fromArray(F8, keys, k + i).fma(FloatVector.fromArray(F8, q, i), a0);
+                b0 = FloatVector.fromArray(F8, keys, k + i + 8).fma(FloatVector.fromArray(F8, q, i + 8), b0);
+                a1 = FloatVector.fromArray(F8, keys, k + i + 16).fma(FloatVector.fromArray(F8, q, i + 16), a1);
+                b1 = FloatVector.fromArray(F8, keys, k + i + 24).fma(FloatVector.fromArray(F8, q, i + 24), b1);
+                a2 = FloatVector.fromArray(F8, keys, k + i + 32).fma(FloatVector.fromArray(F8, q, i + 32), a2);
+                b2 = FloatVector.fromArray(F8, keys, k + i + 40).fma(FloatVector.fromArray(F8, q, i + 40), b2);
+                a3 = FloatVector.fromArray(F8, keys, k + i + 48).fma(FloatVector.fromArray(F8, q, i + 48), a3);
+                b3 = FloatVector.fromArray(F8, keys, k + i + 56).fma(FloatVector.fromArray(F8, q, i + 56), b3);
+            }
+            FloatVector v = a0.add(a2).add(a1.add(a3)).add(b0.add(b2).add(b1.add(b3)));
+            v = v.add(v.rearrange(DOWN4));
+            v = v.add(v.rearrange(DOWN2));
+            float lanes = v.add(v.rearrange(DOWN1)).lane(0);
+            if (np == n) {
+                p[pos] = lanes * scale;
+            } else {
+                double sum = lanes;
+                for (int i = np; i < n; i++) {
+                    sum += keys[k + i] * q[i];
+                }
+                p[pos] = (float) sum * scale;
+            }
         }
-        FloatVector lo = a0.add(a2).add(a1.add(a3));
-        FloatVector hi = b0.add(b2).add(b1.add(b3));
-        double sum = reduce16(lo, hi, tmp);
-        for (int i = np; i < n; i++) {
-            sum += k[kOff + i] * q[i];
-        }
-        return (float) sum;
     }
 
-    /** tinyBLAS's dot of a key row and the F16 query ({@code n % 16 == 0}). */
-    private static float dotTinyBlas(float[] k, int kOff, float[] q, int n, float[] tmp) {
-        FloatVector lo = FloatVector.zero(F8);
-        FloatVector hi = lo;
-        for (int i = 0; i < n; i += LANES) {
-            lo = FloatVector.fromArray(F8, k, kOff + i).fma(FloatVector.fromArray(F8, q, i), lo);
-            hi = FloatVector.fromArray(F8, k, kOff + i + 8).fma(FloatVector.fromArray(F8, q, i + 8), hi);
+    /** {@code p[pos] = (K[pos] · q) * scale} for positions [0, n), each dot in tinyBLAS's order ({@code n % 16 == 0}). */
+    private static void scoresTinyBlas(float[] keys, int kvDim, int kvOff, float[] q, int n, int count, float scale,
+            float[] p) {
+        for (int pos = 0; pos < count; pos++) {
+            int k = pos * kvDim + kvOff;
+            FloatVector lo = FloatVector.zero(F8);
+            FloatVector hi = lo;
+            for (int i = 0; i < n; i += LANES) {
+                lo = FloatVector.fromArray(F8, keys, k + i).fma(FloatVector.fromArray(F8, q, i), lo);
+                hi = FloatVector.fromArray(F8, keys, k + i + 8).fma(FloatVector.fromArray(F8, q, i + 8), hi);
+            }
+            FloatVector v = lo.add(hi);
+            v = v.add(v.rearrange(DOWN4));
+            v = v.add(v.rearrange(DOWN2));
+            p[pos] = v.add(v.rearrange(DOWN1)).lane(0) * scale;
         }
-        return reduce16(lo, hi, tmp);
     }
 
-    /** {@link GgmlFloat#reduce16} of lanes 0-7 in {@code lo} and 8-15 in {@code hi}. */
-    private static float reduce16(FloatVector lo, FloatVector hi, float[] tmp) {
-        lo.add(hi).intoArray(tmp, 0);
-        return ((tmp[0] + tmp[4]) + (tmp[2] + tmp[6])) + ((tmp[1] + tmp[5]) + (tmp[3] + tmp[7]));
+    /** Lane j moved to lane j - k (the upper lanes are never read): the halving steps of reduce16. */
+    private static final VectorShuffle<Float> DOWN4 = down(4);
+    private static final VectorShuffle<Float> DOWN2 = down(2);
+    private static final VectorShuffle<Float> DOWN1 = down(1);
+
+    private static VectorShuffle<Float> down(int k) {
+        return VectorShuffle.fromOp(F8, j -> Math.min(j + k, F8.length() - 1));
     }
 }

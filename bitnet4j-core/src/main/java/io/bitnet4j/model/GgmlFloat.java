@@ -1,5 +1,11 @@
 package io.bitnet4j.model;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The float kernels of ggml's CPU backend as an x86 build with AVX-512 runs them (bitnet.cpp and llama.cpp are both
  * built with {@code -march=native}), written lane by lane so that every rounding happens in the same order.
@@ -104,6 +110,22 @@ final class GgmlFloat {
         double sum = 0;
         int i = 0;
         for (; i + LANES <= n; i += LANES) {
+            expChunk(p, i, max);
+            expChunk(p, i + F8.length(), max);
+            sum += reduce16(p, i);
+        }
+        for (; i < n; i++) {
+            p[i] = (float) StrictMath.exp(p[i] - max);
+            sum += p[i];
+        }
+        return sum;
+    }
+
+    /** {@link #expAndSum} one value at a time with {@link #expf}: the reference the vector form is pinned to. */
+    static double expAndSumReference(float[] p, int n, float max) {
+        double sum = 0;
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
             for (int l = 0; l < LANES; l++) {
                 p[i + l] = expf(p[i + l] - max);
             }
@@ -114,6 +136,39 @@ final class GgmlFloat {
             sum += p[i];
         }
         return sum;
+    }
+
+    /** ggml's 16 lanes as two vectors of 8 (any x86 CPU with AVX2 has them). */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+
+    /**
+     * {@code p[i..i+8) = expf(p - max)}, {@link #expf}'s operations lane-wise. Its last step, {@code j * 2^n}, is
+     * one multiplication by a power of two built from the exponent bits wherever that is exact (n in [-125, 127]:
+     * the result is normal, as |j| lies in [0.7, 1.5)); n below -192 gives 0 and above 192 infinity, as in expf.
+     * Other lanes (subnormal results, NaN) send the 8 values to the scalar {@link #expf}.
+     */
+    private static void expChunk(float[] p, int i, float max) {
+        FloatVector x = FloatVector.fromArray(F8, p, i).sub(max);
+        FloatVector z = x.fma(0x1.715476p+0f, 0x1.8p23f);
+        FloatVector n = z.sub(0x1.8p23f);
+        FloatVector minusN = n.neg();
+        FloatVector b = minusN.fma(FloatVector.broadcast(F8, 0x1.7f7d1cp-20f),
+                minusN.fma(FloatVector.broadcast(F8, 0x1.62e4p-1f), x));
+        FloatVector u = b.mul(b);
+        FloatVector j = b.fma(0x1.0e4020p-7f, 0x1.573e2ep-5f).fma(u, b.fma(0x1.555e66p-3f, 0x1.fffdb6p-2f))
+                .fma(u, b.fma(0x1.ffffecp-1f, 1.0f));
+        VectorMask<Float> tiny = n.compare(VectorOperators.LT, -192f);
+        VectorMask<Float> huge = n.compare(VectorOperators.GT, 192f);
+        VectorMask<Float> exact = n.compare(VectorOperators.GE, -125f).and(n.compare(VectorOperators.LE, 127f));
+        if (exact.or(tiny).or(huge).allTrue()) {
+            FloatVector pow = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretAsFloats();
+            j.mul(pow).blend(0f, tiny).blend(Float.POSITIVE_INFINITY, huge).intoArray(p, i);
+        } else {
+            for (int k = i; k < i + F8.length(); k++) {
+                p[k] = expf(p[k] - max);
+            }
+        }
     }
 
     /**

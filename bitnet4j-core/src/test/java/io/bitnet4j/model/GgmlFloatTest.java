@@ -55,4 +55,28 @@ class GgmlFloatTest {
         assertEquals(0f, p[20]);
         assertEquals(1.0 + GgmlFloat.expf(-(float) Math.log(3)), sum, 0.0);
     }
+
+    @Test
+    void vectorSoftmaxEqualsTheScalarOneBitForBit() {
+        java.util.Random r = new java.util.Random(7);
+        // ordinary scores, ones far below the max (subnormal and zero results), the cut-offs, -inf padding, NaN
+        float[] special = {0f, -0f, -87.3f, -88.7f, -100f, -103.9f, -125.5f, -150f, -191.9f, -192.1f, -500f,
+                Float.NEGATIVE_INFINITY, 88.5f, 150f, 200f, Float.NaN, Float.MIN_VALUE, -Float.MAX_VALUE};
+        for (int round = 0; round < 20_000; round++) { // enough calls for C2 to compile the vector form
+            int n = 1 + r.nextInt(80);
+            float[] p = new float[n];
+            for (int i = 0; i < n; i++) {
+                p[i] = r.nextInt(6) == 0 ? special[r.nextInt(special.length)] : (float) (r.nextGaussian() * 8);
+            }
+            float max = round % 3 == 0 ? 0f : p[r.nextInt(n)];
+            float[] ref = p.clone();
+            double expected = GgmlFloat.expAndSumReference(ref, n, max);
+            double actual = GgmlFloat.expAndSum(p, n, max);
+            assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits(actual), // any NaN equals any NaN
+                    "sum, round " + round);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(p[i]), "round " + round + " value " + i);
+            }
+        }
+    }
 }

@@ -119,7 +119,7 @@ final class ReferenceForwardPass {
             p[s] = dot * scale;
             max = Math.max(max, p[s]);
         }
-        float inv = (float) (1.0 / GgmlFloat.expAndSum(p, nPad, max));
+        float inv = (float) (1.0 / GgmlFloat.expAndSumReference(p, nPad, max));
         for (int s = 0; s < n; s++) {
             p[s] = !batch || engine.batchProbsF16 ? f16(p[s] * inv) : p[s] * inv;
         }
