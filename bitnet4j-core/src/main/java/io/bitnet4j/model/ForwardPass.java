@@ -38,18 +38,24 @@ public final class ForwardPass {
     private final int maxContext;
     private final Rope rope;
 
-    private final float[] x;
-    private final float[] xb;
-    private final float[] q;
-    private final float[] k;
-    private final float[] v;
-    private final float[] att;
-    private final float[] gate;
-    private final float[] up;
-    private final float[] delta;
+    /**
+     * Per-row buffers, for {@link #rows} rows: grown (at least doubling, at most {@code maxBatch}) when a larger
+     * batch comes, so that a pass that only ever decodes, or took a short prompt, holds a few rows instead of the
+     * 512 of a full prompt batch (~80 MB for a 2B model, which would stay resident).
+     */
+    private int rows;
+    private float[] x;
+    private float[] xb;
+    private float[] q;
+    private float[] k;
+    private float[] v;
+    private float[] att;
+    private float[] gate;
+    private float[] up;
+    private float[] delta;
+    private float[] cos;
+    private float[] sin;
     private final float[] logits;
-    private final float[] cos;
-    private final float[] sin;
     /** Per batch row: the cache it belongs to and its position there (one sequence, or one row per sequence). */
     private final KvCache[] cacheOf;
     private final int[] positionOf;
@@ -69,18 +75,11 @@ public final class ForwardPass {
         this.maxBatch = maxBatch;
         this.maxContext = maxContext;
         this.rope = new Rope(c.architecture().ropeStyle, c.headDim(), c.ropeDims(), c.ropeFreqBase());
-        x = new float[maxBatch * c.dim()];
-        xb = new float[maxBatch * c.dim()];
-        q = new float[maxBatch * c.qDim()];
-        k = new float[maxBatch * c.kvDim()];
-        v = new float[maxBatch * c.kvDim()];
-        att = new float[maxBatch * c.qDim()];
-        gate = new float[maxBatch * c.ffDim()];
-        up = new float[maxBatch * c.ffDim()];
-        delta = new float[maxBatch * c.dim()];
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("batch of at least 1 token needed, got " + maxBatch);
+        }
         logits = new float[c.vocabSize()];
-        cos = new float[maxBatch * c.ropeDims() / 2];
-        sin = new float[maxBatch * c.ropeDims() / 2];
+        ensureRows(1);
         cacheOf = new KvCache[maxBatch];
         positionOf = new int[maxBatch];
         engine = ReferenceEngine.of(w);
@@ -124,7 +123,7 @@ public final class ForwardPass {
             RmsNorm.apply(x, t * dim, w.outputNorm(), c.rmsEps(), xb, t * dim, dim);
         }
         if (rowLogits == null) {
-            rowLogits = new float[maxBatch * vocab];
+            rowLogits = new float[rows * vocab];
         }
         run(Input.HIDDEN, xb, n, w.output(), rowLogits, null, null, null, null);
         System.arraycopy(rowLogits, 0, out, outOff, n * vocab);
@@ -181,7 +180,7 @@ public final class ForwardPass {
         }
         int vocab = c.vocabSize();
         if (rowLogits == null) {
-            rowLogits = new float[maxBatch * vocab];
+            rowLogits = new float[rows * vocab];
         }
         run(Input.HIDDEN, xb, n, w.output(), rowLogits, null, null, null, null);
         for (int t = 0; t < n; t++) {
@@ -193,6 +192,30 @@ public final class ForwardPass {
         if (n < 1 || n > maxBatch) {
             throw new IllegalArgumentException("batch of " + n + " tokens (1.." + maxBatch + " allowed)");
         }
+        ensureRows(n);
+    }
+
+    /** Grows the per-row buffers (and drops the prepared activations, sized like them) to hold n rows. */
+    private void ensureRows(int n) {
+        if (n <= rows) {
+            return;
+        }
+        rows = Math.min(maxBatch, Math.max(n, 2 * rows));
+        x = new float[rows * c.dim()];
+        xb = new float[rows * c.dim()];
+        q = new float[rows * c.qDim()];
+        k = new float[rows * c.kvDim()];
+        v = new float[rows * c.kvDim()];
+        att = new float[rows * c.qDim()];
+        gate = new float[rows * c.ffDim()];
+        up = new float[rows * c.ffDim()];
+        delta = new float[rows * c.dim()];
+        cos = new float[rows * c.ropeDims() / 2];
+        sin = new float[rows * c.ropeDims() / 2];
+        for (Activations[] byFormat : prepared) {
+            java.util.Arrays.fill(byFormat, null);
+        }
+        rowLogits = null;
     }
 
     /** Embeds rows [0, n) and runs every layer; {@code batchAttention} picks the engines' batch attention kernel. */
@@ -317,7 +340,7 @@ public final class ForwardPass {
         ActivationFormat f = m.activationFormat();
         Activations acts = prepared[input.ordinal()][f.ordinal()];
         if (acts == null) {
-            acts = new Activations(f, m.inFeatures(), maxBatch);
+            acts = new Activations(f, m.inFeatures(), rows);
             prepared[input.ordinal()][f.ordinal()] = acts;
         }
         for (int t = 0; t < n; t++) {
