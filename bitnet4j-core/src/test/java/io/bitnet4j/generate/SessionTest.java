@@ -176,12 +176,21 @@ class SessionTest {
         Session s = model.newSession(4096);
         CountDownLatch started = new CountDownLatch(1);
         AtomicReference<GenerationResult> result = new AtomicReference<>();
-        Thread t = Thread.ofPlatform().start(() -> result.set(s.generate(model.encode("go"), greedy(-1),
-                (id, text) -> started.countDown())));
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                result.set(s.generate(model.encode("go"), greedy(-1), (id, text) -> started.countDown()));
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
         assertTrue(started.await(30, TimeUnit.SECONDS));
         s.cancel();
         t.join(30_000);
         assertFalse(t.isAlive());
+        if (failure.get() != null) {
+            throw new AssertionError("the generation failed", failure.get());
+        }
         assertEquals(StopReason.CANCELLED, result.get().stopReason());
         assertTrue(result.get().generatedIds().length < 4000);
     }
