@@ -477,7 +477,7 @@ final class TernaryLut {
                         continue;
                     }
                     long base = offset(b, w0);
-                    for (int v = 0; v < ROWS / LANES; v++) {
+                    for (int v = 0; v < ROWS / LANES; v += 2) {
                         lookUpTokens(p, base + (long) v * LANES * 2, tab, perToken, chunkWords, part, v * LANES);
                     }
                     addPartials(part, last + 1, out, t0 * outStride, outStride, b * ROWS, rowTo);
@@ -493,41 +493,62 @@ final class TernaryLut {
     }
 
     /**
-     * One vector of a block (at {@code at}) times {@link #TOKENS} tokens over one chunk of {@code words} words, the
-     * tokens' tables {@code perToken} apart in {@code tables}: token k's sums into {@code part[k*ROWS + o ..]}. Each
-     * word is loaded and shifted once for all the tokens; like {@link #lookUpBlock}, a method of its own.
+     * Two vectors of a block (at {@code at}, the next {@link #LANES} rows right after) times {@link #TOKENS} tokens
+     * over one chunk of {@code words} words, the tokens' tables {@code perToken} apart in {@code tables}: token k's
+     * sums into {@code part[k*ROWS + o ..]} (first vector) and {@code part[k*ROWS + o + LANES ..]} (second). Each
+     * table is loaded once for both vectors and each word shifted once for all the tokens; like
+     * {@link #lookUpBlock}, a method of its own.
      */
     private static void lookUpTokens(MemorySegment p, long at, short[] tables, int perToken, int words, short[] part,
             int o) {
-        // one accumulator per token, spelled out: an array of vectors would be boxed
+        // one accumulator per token and vector, spelled out: an array of vectors would be boxed
         ShortVector acc0 = ShortVector.zero(S16);
         ShortVector acc1 = acc0;
         ShortVector acc2 = acc0;
         ShortVector acc3 = acc0;
+        ShortVector bcc0 = acc0;
+        ShortVector bcc1 = acc0;
+        ShortVector bcc2 = acc0;
+        ShortVector bcc3 = acc0;
         for (int w = 0, s0 = 0; w < words; w++, at += ROWS * 2, s0 += 3 * TABLE) {
             ShortVector i0 = ShortVector.fromMemorySegment(S16, p, at, ByteOrder.LITTLE_ENDIAN);
+            ShortVector j0 = ShortVector.fromMemorySegment(S16, p, at + 2 * LANES, ByteOrder.LITTLE_ENDIAN);
             ShortVector i1 = i0.lanewise(VectorOperators.LSHR, 5);
+            ShortVector j1 = j0.lanewise(VectorOperators.LSHR, 5);
             ShortVector i2 = i0.lanewise(VectorOperators.LSHR, 10);
+            ShortVector j2 = j0.lanewise(VectorOperators.LSHR, 10);
             int s1 = s0 + perToken;
             int s2 = s1 + perToken;
             int s3 = s2 + perToken;
-            acc0 = acc0.add(i0.selectFrom(ShortVector.fromArray(S16, tables, s0))
-                    .add(i1.selectFrom(ShortVector.fromArray(S16, tables, s0 + TABLE)))
-                    .add(i2.selectFrom(ShortVector.fromArray(S16, tables, s0 + 2 * TABLE))));
-            acc1 = acc1.add(i0.selectFrom(ShortVector.fromArray(S16, tables, s1))
-                    .add(i1.selectFrom(ShortVector.fromArray(S16, tables, s1 + TABLE)))
-                    .add(i2.selectFrom(ShortVector.fromArray(S16, tables, s1 + 2 * TABLE))));
-            acc2 = acc2.add(i0.selectFrom(ShortVector.fromArray(S16, tables, s2))
-                    .add(i1.selectFrom(ShortVector.fromArray(S16, tables, s2 + TABLE)))
-                    .add(i2.selectFrom(ShortVector.fromArray(S16, tables, s2 + 2 * TABLE))));
-            acc3 = acc3.add(i0.selectFrom(ShortVector.fromArray(S16, tables, s3))
-                    .add(i1.selectFrom(ShortVector.fromArray(S16, tables, s3 + TABLE)))
-                    .add(i2.selectFrom(ShortVector.fromArray(S16, tables, s3 + 2 * TABLE))));
+            ShortVector t0 = ShortVector.fromArray(S16, tables, s0);
+            ShortVector t1 = ShortVector.fromArray(S16, tables, s0 + TABLE);
+            ShortVector t2 = ShortVector.fromArray(S16, tables, s0 + 2 * TABLE);
+            acc0 = acc0.add(i0.selectFrom(t0).add(i1.selectFrom(t1)).add(i2.selectFrom(t2)));
+            bcc0 = bcc0.add(j0.selectFrom(t0).add(j1.selectFrom(t1)).add(j2.selectFrom(t2)));
+            t0 = ShortVector.fromArray(S16, tables, s1);
+            t1 = ShortVector.fromArray(S16, tables, s1 + TABLE);
+            t2 = ShortVector.fromArray(S16, tables, s1 + 2 * TABLE);
+            acc1 = acc1.add(i0.selectFrom(t0).add(i1.selectFrom(t1)).add(i2.selectFrom(t2)));
+            bcc1 = bcc1.add(j0.selectFrom(t0).add(j1.selectFrom(t1)).add(j2.selectFrom(t2)));
+            t0 = ShortVector.fromArray(S16, tables, s2);
+            t1 = ShortVector.fromArray(S16, tables, s2 + TABLE);
+            t2 = ShortVector.fromArray(S16, tables, s2 + 2 * TABLE);
+            acc2 = acc2.add(i0.selectFrom(t0).add(i1.selectFrom(t1)).add(i2.selectFrom(t2)));
+            bcc2 = bcc2.add(j0.selectFrom(t0).add(j1.selectFrom(t1)).add(j2.selectFrom(t2)));
+            t0 = ShortVector.fromArray(S16, tables, s3);
+            t1 = ShortVector.fromArray(S16, tables, s3 + TABLE);
+            t2 = ShortVector.fromArray(S16, tables, s3 + 2 * TABLE);
+            acc3 = acc3.add(i0.selectFrom(t0).add(i1.selectFrom(t1)).add(i2.selectFrom(t2)));
+            bcc3 = bcc3.add(j0.selectFrom(t0).add(j1.selectFrom(t1)).add(j2.selectFrom(t2)));
         }
         acc0.intoArray(part, o);
         acc1.intoArray(part, ROWS + o);
         acc2.intoArray(part, 2 * ROWS + o);
         acc3.intoArray(part, 3 * ROWS + o);
+        bcc0.intoArray(part, o + LANES);
+        bcc1.intoArray(part, ROWS + o + LANES);
+        bcc2.intoArray(part, 2 * ROWS + o + LANES);
+        bcc3.intoArray(part, 3 * ROWS + o + LANES);
     }
 
     /**
