@@ -78,6 +78,10 @@ final class BenchCommand implements Callable<Integer> {
             return nPrompt > 0 ? "pp" + nPrompt : "tg" + nGen;
         }
 
+        Row withRoofline(double fraction) {
+            return new Row(file, type, size, params, bytesPerToken, threads, nPrompt, nGen, tokensPerSecond, fraction);
+        }
+
         double mean() {
             double s = 0;
             for (double v : tokensPerSecond) {
@@ -135,8 +139,18 @@ final class BenchCommand implements Callable<Integer> {
                     }
                     for (int n : gens) {
                         if (n > 0) {
-                            rows.add(emit(out, table, measure(model, path, t, 0, n,
-                                    bandwidth.getOrDefault(t, Double.NaN), err)));
+                            double bw = bandwidth.getOrDefault(t, Double.NaN);
+                            Row row = measure(model, path, t, 0, n, bw, err);
+                            if (roofline) {
+                                // this machine's bandwidth moves from minute to minute: measured again right after
+                                // the test, the roofline takes the higher figure, so a fraction is never flattered
+                                double after = MemoryBandwidth.measure(t, 5);
+                                err.printf(Locale.ROOT, "bitnet4j: memory bandwidth with %d thread(s) after tg%d: "
+                                        + "%.1f GB/s%n", t, n, after / 1e9);
+                                err.flush();
+                                row = row.withRoofline(row.mean() * row.bytesPerToken() / Math.max(bw, after));
+                            }
+                            rows.add(emit(out, table, row));
                         }
                     }
                 }

@@ -38,6 +38,18 @@ class BenchCommandTest {
     }
 
     @Test
+    void rooflineMeasuresBandwidthBeforeAndAfterEachGenerationTest() throws Exception {
+        String[] r = run("bench", "-m", model.toString(), "-p", "0", "-n", "4", "-t", "1", "-r", "1", "--roofline",
+                "--json");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("memory bandwidth with 1 thread(s):"), r[2]);
+        assertTrue(r[2].contains("memory bandwidth with 1 thread(s) after tg4:"), r[2]);
+        JsonNode row = new ObjectMapper().readTree(r[1]).get(0);
+        double fraction = row.get("roofline_fraction").asDouble();
+        assertTrue(fraction > 0 && Double.isFinite(fraction), "roofline fraction " + fraction);
+    }
+
+    @Test
     void jsonHasOneObjectPerTestWithLlamaBenchFieldNames() throws Exception {
         String[] r = run("bench", "-m", model.toString(), "-p", "8,16", "-n", "4", "-t", "1,2", "-r", "2", "--json");
         assertEquals("0", r[0], r[2]);
