@@ -50,6 +50,8 @@ public final class RepackCache {
     private static final String SUFFIX = ".b4jlut";
     private static final long ALIGN = 4096;
     private static final int FINGERPRINT_BYTES = 4096;
+    /** Space left on the cache's disk after a new file, at least. */
+    private static final long MIN_FREE_BYTES = 1L << 30;
 
     private final Path directory;
     private final long minBytes;
@@ -280,6 +282,11 @@ public final class RepackCache {
     private Binding create(Path file, Layout layout, List<TernaryLut> luts) throws IOException {
         Files.createDirectories(directory);
         removeStale();
+        // the file is packed through a mapping of a sparse file: a disk that fills up meanwhile would fault the
+        // packing threads, so a cache that does not fit with room to spare is not started
+        if (Files.getFileStore(directory).getUsableSpace() < layout.totalBytes + MIN_FREE_BYTES) {
+            return NONE;
+        }
         Path tmp = Files.createTempFile(directory, file.getFileName().toString(), ".tmp");
         MemorySegment map;
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
