@@ -104,17 +104,20 @@ public final class RepackCache {
         Result commit();
     }
 
-    private static final Binding NONE = new Binding() {
+    /** A binding with nothing left to do at commit: no cache, or the layout mapped from one. */
+    private record Settled(Result result) implements Binding {
         @Override
         public boolean fromCache() {
-            return false;
+            return result.fromCache();
         }
 
         @Override
         public Result commit() {
-            return Result.NOT_CACHED;
+            return result;
         }
-    };
+    }
+
+    private static final Binding NONE = new Settled(Result.NOT_CACHED);
 
     /**
      * Binds the repacked layout of {@code matrices} (the I2_S ones with a lookup form; others are left alone) for
@@ -140,17 +143,7 @@ public final class RepackCache {
             Layout layout = new Layout(luts, id);
             Path file = directory.resolve(fileName(abs, threads));
             if (Files.isRegularFile(file) && adopt(file, layout, luts)) {
-                return new Binding() {
-                    @Override
-                    public boolean fromCache() {
-                        return true;
-                    }
-
-                    @Override
-                    public Result commit() {
-                        return new Result(true, Optional.of(file));
-                    }
-                };
+                return new Settled(new Result(true, Optional.of(file)));
             }
             return create(file, layout, luts);
         } catch (IOException | RuntimeException e) {
