@@ -241,10 +241,10 @@ public final class RepackCache {
                 || h.getLong() != id.modifiedMillis() || h.getInt() != id.threads() || h.getInt() != luts.size()) {
             return false;
         }
-        byte[] path = new byte[h.getInt()];
-        if (path.length != layout.path.length) {
+        if (h.getInt() != layout.path.length) { // compared before anything is sized by it
             return false;
         }
+        byte[] path = new byte[layout.path.length];
         h.get(path);
         if (!java.util.Arrays.equals(path, layout.path)) {
             return false;
