@@ -47,12 +47,12 @@ public final class BitNetModel implements AutoCloseable {
 
     private BitNetModel(Model model, Tokenizer tokenizer, ChatTemplate chatTemplate, WorkerPool pool, long loadNanos,
             RepackCache.Result repack) {
-        this.repack = repack;
         this.model = model;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         this.pool = pool;
         this.loadNanos = loadNanos;
+        this.repack = repack;
     }
 
     /** Loads a GGUF model with one compute thread per available processor. */

@@ -174,7 +174,8 @@ final class Attention {
      * computes it, but 32 dimensions at a time with the 4 rows' accumulators in registers: each position's
      * probability is broadcast once for 4 vectors, and no row is stored and reloaded per position (16 lane rows × 8
      * dimensions at a time took 16.8 ns per position for a 128-dimension head, this 10.7, alternating in one
-     * process). A last group of fewer than 4 positions is added to the stored rows one position at a time.
+     * process). A last group of fewer than 4 positions is added to the stored rows one position at a time. The 16
+     * accumulators are spelled out: vectors held in an array, or passed to a helper, would be boxed.
      */
     private static void accumulateRows(float[] values, int kvDim, int kvOff, int headDim, float[] p, int positions,
             int lanes, int first, float[] slots) {
@@ -264,15 +265,15 @@ final class Attention {
     }
 
     /**
-     * {@code p[pos] = (K[pos] · q) * scale} for positions [0, count), each dot in vec_dot_f16's order, ggml's 16
+     * {@code p[pos] = (K[pos] · q) * scale} for positions [0, positions), each dot in vec_dot_f16's order, ggml's 16
      * lanes as two 8-lane vectors (a_j lanes 0-7, b_j lanes 8-15 of accumulator j). The lanes are reduced with
      * shuffles in {@link GgmlFloat#reduce16}'s tree: lane k + lane k+8 (a + b), then +4, +2, +1. (Two positions
      * at a time sharing each load of q came out slower: 15.6-17.1 against 11-13 ns per position.)
      */
-    private static void scoresF16(float[] keys, int kvDim, int kvOff, float[] q, int n, int count, float scale,
+    private static void scoresF16(float[] keys, int kvDim, int kvOff, float[] q, int headDim, int positions, float scale,
             float[] p) {
-        int np = n - n % STEP;
-        for (int pos = 0; pos < count; pos++) {
+        int np = headDim - headDim % STEP;
+        for (int pos = 0; pos < positions; pos++) {
             int k = pos * kvDim + kvOff;
             FloatVector zero = FloatVector.zero(F8);
             FloatVector a0 = zero, b0 = zero, a1 = zero, b1 = zero, a2 = zero, b2 = zero, a3 = zero, b3 = zero;
@@ -290,11 +291,11 @@ final class Attention {
             v = v.add(v.rearrange(DOWN4));
             v = v.add(v.rearrange(DOWN2));
             float lanes = v.add(v.rearrange(DOWN1)).lane(0);
-            if (np == n) {
+            if (np == headDim) {
                 p[pos] = lanes * scale;
             } else { // the leftovers added in double, as vec_dot_f16 adds them
                 double sum = lanes;
-                for (int i = np; i < n; i++) {
+                for (int i = np; i < headDim; i++) {
                     sum += keys[k + i] * q[i];
                 }
                 p[pos] = (float) sum * scale;
@@ -302,14 +303,17 @@ final class Attention {
         }
     }
 
-    /** {@code p[pos] = (K[pos] · q) * scale} for positions [0, n), each dot in tinyBLAS's order ({@code n % 16 == 0}). */
-    private static void scoresTinyBlas(float[] keys, int kvDim, int kvOff, float[] q, int n, int count, float scale,
+    /**
+     * {@code p[pos] = (K[pos] · q) * scale} for positions [0, positions), each dot in tinyBLAS's order
+     * ({@code headDim % 16 == 0}).
+     */
+    private static void scoresTinyBlas(float[] keys, int kvDim, int kvOff, float[] q, int headDim, int positions, float scale,
             float[] p) {
-        for (int pos = 0; pos < count; pos++) {
+        for (int pos = 0; pos < positions; pos++) {
             int k = pos * kvDim + kvOff;
             FloatVector lo = FloatVector.zero(F8);
             FloatVector hi = lo;
-            for (int i = 0; i < n; i += LANES) {
+            for (int i = 0; i < headDim; i += LANES) {
                 lo = FloatVector.fromArray(F8, keys, k + i).fma(FloatVector.fromArray(F8, q, i), lo);
                 hi = FloatVector.fromArray(F8, keys, k + i + 8).fma(FloatVector.fromArray(F8, q, i + 8), hi);
             }

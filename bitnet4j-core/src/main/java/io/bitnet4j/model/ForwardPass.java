@@ -3,6 +3,7 @@ package io.bitnet4j.model;
 import io.bitnet4j.tensor.ActivationFormat;
 import io.bitnet4j.tensor.Activations;
 import io.bitnet4j.tensor.WeightMatrix;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -213,7 +214,7 @@ public final class ForwardPass {
         cos = new float[rows * c.ropeDims() / 2];
         sin = new float[rows * c.ropeDims() / 2];
         for (Activations[] byFormat : prepared) {
-            java.util.Arrays.fill(byFormat, null);
+            Arrays.fill(byFormat, null);
         }
         rowLogits = null;
     }

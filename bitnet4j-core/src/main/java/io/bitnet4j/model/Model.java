@@ -48,13 +48,8 @@ public final class Model implements AutoCloseable {
         return weights;
     }
 
-    /** Does the weights' load-time work ({@link WeightMatrix#prepare}) on the pool's threads. */
-    public void prepareWeights(WorkerPool pool) {
-        prepareWeights(pool, Optional.empty());
-    }
-
     /**
-     * Does the weights' load-time work on the pool's threads, unless {@code cache} holds it from an earlier load of
+     * Does the weights' load-time work ({@link WeightMatrix#prepare}) on the pool's threads, unless {@code cache} holds it from an earlier load of
      * this file with as many threads; a new cache file keeps what was done. Says which cache file serves the
      * weights, if any.
      */

@@ -65,9 +65,8 @@ public final class RepackCache {
     /** The cache the system properties and environment ask for (see the class comment); empty when switched off. */
     public static Optional<RepackCache> fromEnvironment() {
         String prop = System.getProperty("bitnet4j.repackCache");
-        String env = System.getenv("BITNET4J_REPACK_CACHE");
-        if ("false".equalsIgnoreCase(prop) || "off".equalsIgnoreCase(prop)
-                || (prop == null && env != null && (env.equalsIgnoreCase("off") || env.equalsIgnoreCase("false")))) {
+        String setting = prop != null ? prop : System.getenv("BITNET4J_REPACK_CACHE");
+        if ("false".equalsIgnoreCase(setting) || "off".equalsIgnoreCase(setting)) {
             return Optional.empty();
         }
         Path dir;
