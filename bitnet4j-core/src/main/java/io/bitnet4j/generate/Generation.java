@@ -115,7 +115,9 @@ public final class Generation implements Iterator<GeneratedToken> {
 
     /** Samples the next token from the current logits and settles its text and whether the generation ends. */
     private GeneratedToken choose() {
-        if (!hasNext()) {
+        // not hasNext(): a cancel that lands after hasNext() said yes takes effect at the next hasNext(), so the
+        // token promised is still delivered (it was the generating thread, or the server's batch, that failed)
+        if (stopReason != null) {
             throw new NoSuchElementException("the generation has ended: " + stopReason);
         }
         int id = sampler.sample(logits);

@@ -3,6 +3,7 @@ package io.bitnet4j.generate;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -193,6 +194,18 @@ class SessionTest {
         }
         assertEquals(StopReason.CANCELLED, result.get().stopReason());
         assertTrue(result.get().generatedIds().length < 4000);
+    }
+
+    @Test
+    void aCancelBetweenHasNextAndNextStillDeliversThePromisedToken() {
+        Session s = model.newSession(256);
+        Generation g = s.start(model.encode("go"), greedy(-1));
+        assertTrue(g.hasNext());
+        s.cancel(); // as if from another thread, right after hasNext() said yes
+        assertNotNull(g.next());
+        assertFalse(g.hasNext());
+        assertEquals(StopReason.CANCELLED, g.result().stopReason());
+        assertThrows(java.util.NoSuchElementException.class, g::next);
     }
 
     @Test
