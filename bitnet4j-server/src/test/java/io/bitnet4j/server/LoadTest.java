@@ -97,9 +97,17 @@ class LoadTest {
                                 if (!line.startsWith("data: ")) {
                                     continue;
                                 }
-                                if (line.equals("data: [DONE]")) {
-                                    done = true;
+                                if (done) { // nothing may follow [DONE]
+                                    errorMessages.add("after [DONE]: " + line);
+                                    done = false;
                                     break;
+                                }
+                                if (line.equals("data: [DONE]")) {
+                                    // read on to the end of the response, as a client should: one that closes
+                                    // the body before its last chunk has the JDK client close the connection, and
+                                    // a request racing onto it failed with "header parser received no bytes"
+                                    done = true;
+                                    continue;
                                 }
                                 // cheap string checks per chunk, JSON parsing only for the usage chunk: the
                                 // clients share the machine with the server and should cost it little
