@@ -49,9 +49,9 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Does the weights' load-time work ({@link WeightMatrix#prepare}) on the pool's threads, unless {@code cache} holds it from an earlier load of
-     * this file with as many threads; a new cache file keeps what was done. Says which cache file serves the
-     * weights, if any.
+     * Does the weights' load-time work ({@link WeightMatrix#prepare}) on the pool's threads, unless {@code cache}
+     * holds it from an earlier load of this file with as many threads; a new cache file keeps what was done. Says
+     * which cache file serves the weights, if any.
      */
     public RepackCache.Result prepareWeights(WorkerPool pool, Optional<RepackCache> cache) {
         List<WeightMatrix> all = weights.matrices();
